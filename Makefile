@@ -1,0 +1,25 @@
+# Two entry points on a fresh Debian 12 machine:
+#   make test   install missing packages, configure the dev preset (ASan+UBSan, -Werror), build, run every test
+#   make demo   (arrives with the demo issue)
+JOBS ?= $(shell nproc)
+
+.PHONY: all deps test build release bench clean
+
+all: build
+
+deps:
+	bash cmake/install-deps.sh
+
+build: deps
+	cmake --preset dev
+	cmake --build --preset dev -j $(JOBS)
+
+test: build
+	ctest --preset dev -j $(JOBS)
+
+release: deps
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS)
+
+clean:
+	rm -rf build

@@ -1,0 +1,11 @@
+#ifndef STREAMCHAT_STREAMCHAT_HPP
+#define STREAMCHAT_STREAMCHAT_HPP
+
+/// @file
+/// Umbrella header: everything public in streamchat.
+
+#include <streamchat/version.hpp>
+#include <streamchat/error.hpp>
+#include <streamchat/diagnostics.hpp>
+
+#endif
