@@ -7,5 +7,10 @@
 #include <streamchat/version.hpp>
 #include <streamchat/error.hpp>
 #include <streamchat/diagnostics.hpp>
+#include <streamchat/filter.hpp>
+#include <streamchat/sort.hpp>
+#include <streamchat/token.hpp>
+#include <streamchat/model.hpp>
+#include <streamchat/timestamp.hpp>
 
 #endif

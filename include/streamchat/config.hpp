@@ -1,0 +1,44 @@
+#ifndef STREAMCHAT_CONFIG_HPP
+#define STREAMCHAT_CONFIG_HPP
+
+/// @file
+/// Configuration of a client: where the server is, who the user is, how to authenticate.
+
+#include <streamchat/http_config.hpp>
+#include <streamchat/token.hpp>
+
+#include <string>
+
+namespace streamchat {
+
+/// How requests authenticate (`stream-auth-type`, protocol §1.3, §1.5).
+enum class auth_type {
+    jwt,      ///< `Authorization: <raw JWT>`.
+    anonymous ///< No `Authorization` header; `stream-auth-type: anonymous`.
+};
+
+/// Settings of a client. An aggregate: designated initialisers work, every member has a default.
+struct client_config {
+    /// REST base URL. `https://…` uses TLS with verification; `http://` is for loopback/emulator.
+    std::string base_url = "https://chat.stream-io-api.com";
+    /// The app's API key, sent as `api_key` on every request. Required.
+    std::string api_key{};
+    /// The connected user, sent as `user_id`; empty for a server-side client.
+    std::string user_id{};
+    /// Authentication kind.
+    auth_type auth = auth_type::jwt;
+    /// A fixed token (user token, server token or dev token). Ignored when `token_source` is set.
+    std::string token{};
+    /// Asked for a token before the first request when `token` is empty, and again whenever the
+    /// server answers code 40 (token expired). Empty: no refresh, code 40 reaches the caller.
+    token_provider token_source{};
+    /// How many times one request may refresh its token and resend after code 40 (the JS client
+    /// retries without bound; one is enough when the provider returns a fresh token).
+    int max_token_refreshes = 1;
+    /// HTTP connection pool settings.
+    http_config http{};
+};
+
+} // namespace streamchat
+
+#endif
