@@ -12,5 +12,8 @@
 #include <streamchat/token.hpp>
 #include <streamchat/model.hpp>
 #include <streamchat/timestamp.hpp>
+#include <streamchat/http_config.hpp>
+#include <streamchat/config.hpp>
+#include <streamchat/rest_client.hpp>
 
 #endif

@@ -376,6 +376,88 @@ json::object encode_message_input(const message_input& m)
     return o;
 }
 
+/// A decoder storing body[key] into `out.*member`, plus `duration`.
+template <class R, class T>
+auto field_decoder(std::string_view key, T R::*member, bool required = true)
+{
+    return [key, member, required](json::object& body, R& out, diagnostics& dg) -> error_code {
+        out.duration = take_duration(body);
+        return decode_member(body, key, out.*member, dg, required);
+    };
+}
+
+/// The one path every typed call takes: refuse invalid input without sending, else exchange
+/// `call` and decode the body with `decode(body, out, diag)`.
+template <class R, class Decode>
+void submit(const std::shared_ptr<rest_client_impl>& self, error_code invalid, std::string why, api_call call,
+            diagnostics* d, asio::any_completion_handler<void(error_code, R)> handler, Decode decode)
+{
+    if (d) d->clear();
+    if (invalid) {
+        if (d) d->client_message = std::move(why);
+        return reject(self, std::move(handler), invalid);
+    }
+    launch<R>(
+        self,
+        [self, call = std::move(call), d, decode = std::move(decode)]() mutable
+        -> asio::awaitable<std::tuple<error_code, R>> {
+            diagnostics local;
+            diagnostics& dg = pick(d, local);
+            auto r = co_await exchange(self, std::move(call), dg);
+            R out{};
+            if (!r.ec) r.ec = decode(r.body, out, dg);
+            co_return std::tuple{r.ec, std::move(out)};
+        },
+        std::move(handler));
+}
+
+api_call post(std::string path, json::object body, bool idempotent)
+{
+    api_call c;
+    c.method = http_verb::post;
+    c.path = std::move(path);
+    c.body = std::move(body);
+    c.idempotent = idempotent;
+    return c;
+}
+
+api_call without_body(http_verb method, std::string path)
+{
+    api_call c;
+    c.method = method;
+    c.path = std::move(path);
+    c.idempotent = true; // GET and DELETE
+    return c;
+}
+
+json::object pagination(const std::optional<int>& limit, const std::optional<int>& offset)
+{
+    json::object m;
+    put_opt(m, "limit", limit);
+    put_opt(m, "offset", offset);
+    return m;
+}
+
+/// Stops at the first failing check; `why` then names the argument.
+struct checks {
+    error_code ec;
+    std::string why;
+    template <class F>
+    checks& then(F&& f)
+    {
+        if (!ec) ec = std::forward<F>(f)(why);
+        return *this;
+    }
+    checks& fail_if(bool bad, error e, std::string_view reason)
+    {
+        if (!ec && bad) {
+            ec = e;
+            why = reason;
+        }
+        return *this;
+    }
+};
+
 } // namespace
 } // namespace detail
 
@@ -420,443 +502,244 @@ void rest_client::shutdown()
 void rest_client::query_channels_impl(query_channels_request req, diagnostics* d,
                                       handler_t<query_channels_response> handler)
 {
-    diagnostics local;
-    diagnostics& diag = pick(d, local);
-    diag.clear();
-    std::string why;
-    error_code ec;
-    if (!ec) ec = req.filter_conditions.validate(&why);
-    if (!ec) ec = req.sort.validate(&why);
-    if (!ec) ec = check_range(req.limit, 0, 30, "limit", why);
-    if (!ec) ec = check_range(req.offset, 0, 1000, "offset", why);
-    if (!ec) ec = check_range(req.message_limit, 0, 300, "message_limit", why);
-    if (!ec) ec = check_range(req.member_limit, 0, 100, "member_limit", why);
-    if (ec) {
-        diag.client_message = why;
-        return reject(impl_, std::move(handler), ec);
-    }
+    checks c;
+    c.then([&](std::string& why) { return req.filter_conditions.validate(&why); })
+        .then([&](std::string& why) { return req.sort.validate(&why); })
+        .then([&](std::string& why) { return check_range(req.limit, 0, 30, "limit", why); })
+        .then([&](std::string& why) { return check_range(req.offset, 0, 1000, "offset", why); })
+        .then([&](std::string& why) { return check_range(req.message_limit, 0, 300, "message_limit", why); })
+        .then([&](std::string& why) { return check_range(req.member_limit, 0, 100, "member_limit", why); });
 
-    api_call call;
-    call.method = http_verb::post;
-    call.path = "/channels";
-    call.idempotent = true; // a query changes nothing but the watch set, which is idempotent
     json::object body;
-    body["filter_conditions"] = to_json_value(req.filter_conditions);
-    if (!req.sort.empty()) body["sort"] = to_json_value(req.sort);
-    body["state"] = req.state;
-    body["watch"] = req.watch && !impl_->connection_id.empty();
-    body["presence"] = req.presence;
-    put_opt(body, "limit", req.limit);
-    put_opt(body, "offset", req.offset);
-    put_opt(body, "message_limit", req.message_limit);
-    put_opt(body, "member_limit", req.member_limit);
-    call.body = std::move(body);
-
-    auto self = impl_;
-    launch<query_channels_response>(
-        impl_,
-        [self, call = std::move(call), d]() mutable -> asio::awaitable<std::tuple<error_code, query_channels_response>> {
-            diagnostics local_diag;
-            diagnostics& dg = pick(d, local_diag);
-            auto r = co_await exchange(self, std::move(call), dg);
-            query_channels_response out;
-            if (!r.ec) r.ec = decode_member(r.body, "channels", out.channels, dg);
-            out.duration = take_duration(r.body);
-            co_return std::tuple{r.ec, std::move(out)};
-        },
-        std::move(handler));
+    if (!c.ec) {
+        body["filter_conditions"] = to_json_value(req.filter_conditions);
+        if (!req.sort.empty()) body["sort"] = to_json_value(req.sort);
+        body["state"] = req.state;
+        body["watch"] = req.watch && !impl_->connection_id.empty();
+        body["presence"] = req.presence;
+        put_opt(body, "limit", req.limit);
+        put_opt(body, "offset", req.offset);
+        put_opt(body, "message_limit", req.message_limit);
+        put_opt(body, "member_limit", req.member_limit);
+    }
+    // A query changes nothing but the watch set, which is idempotent.
+    submit(impl_, c.ec, std::move(c.why), post("/channels", std::move(body), true), d, std::move(handler),
+           field_decoder("channels", &query_channels_response::channels));
 }
 
 void rest_client::query_channel_impl(query_channel_request req, diagnostics* d, handler_t<channel_state> handler)
 {
-    diagnostics local;
-    diagnostics& diag = pick(d, local);
-    diag.clear();
-    std::string why;
-    error_code ec = check_channel_type(req.type, why);
-    if (!ec && !req.id.empty()) ec = check_channel_id(req.id, why);
-    if (!ec && req.id.empty() && (!req.data || req.data->members.empty())) {
-        why = "a channel without id needs data.members (distinct channel)";
-        ec = error::invalid_argument;
-    }
-    if (!ec && req.data) {
-        ec = check_count(req.data->members.size(), 0, 100, "data.members", why);
-        for (const auto& m : req.data->members)
-            if (!ec) ec = check_user_id(m, "data.members entry", why);
-    }
-    if (!ec && req.messages) {
-        const auto& m = *req.messages;
-        ec = check_range(m.limit, 0, 300, "messages.limit", why);
-        const int anchors = !!m.id_lt + !!m.id_lte + !!m.id_gt + !!m.id_gte + !!m.id_around;
-        if (!ec && anchors > 1) {
-            why = "messages: set at most one of id_lt, id_lte, id_gt, id_gte, id_around";
-            ec = error::invalid_argument;
-        }
-        for (const auto* a : {&m.id_lt, &m.id_lte, &m.id_gt, &m.id_gte, &m.id_around})
-            if (!ec && *a) ec = check_message_id(**a, "messages pagination id", why);
-    }
-    for (const auto* p : {&req.members, &req.watchers}) {
-        if (!ec && *p) ec = check_range((*p)->limit, 0, 300, "members/watchers limit", why);
-        if (!ec && *p) ec = check_range((*p)->offset, 0, 10000, "members/watchers offset", why);
-    }
-    if (ec) {
-        diag.client_message = why;
-        return reject(impl_, std::move(handler), ec);
-    }
-
-    api_call call;
-    call.method = http_verb::post;
-    call.path = channel_path(req.type, req.id, "/query");
-    call.idempotent = true; // get-or-create: sending twice yields the same channel
-    json::object body;
+    checks c;
+    c.then([&](std::string& why) { return check_channel_type(req.type, why); })
+        .then([&](std::string& why) { return req.id.empty() ? error_code{} : check_channel_id(req.id, why); })
+        .fail_if(req.id.empty() && (!req.data || req.data->members.empty()), error::invalid_argument,
+                 "a channel without id needs data.members (distinct channel)");
     if (req.data) {
-        json::object data;
-        if (!req.data->members.empty()) data["members"] = string_array(req.data->members);
-        flatten_custom(data, req.data->custom);
-        body["data"] = std::move(data);
+        c.then([&](std::string& why) { return check_count(req.data->members.size(), 0, 100, "data.members", why); });
+        for (const auto& m : req.data->members)
+            c.then([&](std::string& why) { return check_user_id(m, "data.members entry", why); });
     }
-    body["state"] = req.state;
-    body["watch"] = req.watch && !impl_->connection_id.empty();
-    body["presence"] = req.presence;
     if (req.messages) {
-        json::object m;
-        put_opt(m, "limit", req.messages->limit);
-        put_opt(m, "id_lt", req.messages->id_lt);
-        put_opt(m, "id_lte", req.messages->id_lte);
-        put_opt(m, "id_gt", req.messages->id_gt);
-        put_opt(m, "id_gte", req.messages->id_gte);
-        put_opt(m, "id_around", req.messages->id_around);
-        body["messages"] = std::move(m);
+        const auto& m = *req.messages;
+        c.then([&](std::string& why) { return check_range(m.limit, 0, 300, "messages.limit", why); })
+            .fail_if(!!m.id_lt + !!m.id_lte + !!m.id_gt + !!m.id_gte + !!m.id_around > 1, error::invalid_argument,
+                     "messages: set at most one of id_lt, id_lte, id_gt, id_gte, id_around");
+        for (const auto* a : {&m.id_lt, &m.id_lte, &m.id_gt, &m.id_gte, &m.id_around})
+            if (*a) c.then([&](std::string& why) { return check_message_id(**a, "messages pagination id", why); });
     }
-    if (req.members) {
-        json::object m;
-        put_opt(m, "limit", req.members->limit);
-        put_opt(m, "offset", req.members->offset);
-        body["members"] = std::move(m);
-    }
-    if (req.watchers) {
-        json::object m;
-        put_opt(m, "limit", req.watchers->limit);
-        put_opt(m, "offset", req.watchers->offset);
-        body["watchers"] = std::move(m);
-    }
-    call.body = std::move(body);
+    for (const auto* p : {&req.members, &req.watchers})
+        if (*p)
+            c.then([&](std::string& why) { return check_range((*p)->limit, 0, 300, "members/watchers limit", why); })
+                .then([&](std::string& why) { return check_range((*p)->offset, 0, 10000, "members/watchers offset", why); });
 
-    auto self = impl_;
-    launch<channel_state>(
-        impl_,
-        [self, call = std::move(call), d]() mutable -> asio::awaitable<std::tuple<error_code, channel_state>> {
-            diagnostics local_diag;
-            diagnostics& dg = pick(d, local_diag);
-            auto r = co_await exchange(self, std::move(call), dg);
-            channel_state out;
-            if (!r.ec) {
-                r.body.erase("duration");
-                decode_context ctx;
-                if ((r.ec = decode(json::value(std::move(r.body)), out, ctx))) dg.client_message = ctx.message();
-            }
-            co_return std::tuple{r.ec, std::move(out)};
-        },
-        std::move(handler));
+    json::object body;
+    if (!c.ec) {
+        if (req.data) {
+            json::object data;
+            if (!req.data->members.empty()) data["members"] = string_array(req.data->members);
+            flatten_custom(data, req.data->custom);
+            body["data"] = std::move(data);
+        }
+        body["state"] = req.state;
+        body["watch"] = req.watch && !impl_->connection_id.empty();
+        body["presence"] = req.presence;
+        if (const auto& m = req.messages) {
+            json::object o = pagination(m->limit, std::nullopt);
+            put_opt(o, "id_lt", m->id_lt);
+            put_opt(o, "id_lte", m->id_lte);
+            put_opt(o, "id_gt", m->id_gt);
+            put_opt(o, "id_gte", m->id_gte);
+            put_opt(o, "id_around", m->id_around);
+            body["messages"] = std::move(o);
+        }
+        if (req.members) body["members"] = pagination(req.members->limit, req.members->offset);
+        if (req.watchers) body["watchers"] = pagination(req.watchers->limit, req.watchers->offset);
+    }
+    // Get-or-create: sending it twice yields the same channel.
+    submit(impl_, c.ec, std::move(c.why), post(channel_path(req.type, req.id, "/query"), std::move(body), true), d,
+           std::move(handler), [](json::object& b, channel_state& out, diagnostics& dg) -> error_code {
+               b.erase("duration");
+               decode_context ctx;
+               error_code ec = decode(json::value(std::move(b)), out, ctx);
+               if (ec) dg.client_message = ctx.message();
+               return ec;
+           });
 }
 
 void rest_client::stop_watching_impl(channel_ref ref, diagnostics* d, handler_t<empty_response> handler)
 {
-    diagnostics local;
-    diagnostics& diag = pick(d, local);
-    diag.clear();
     std::string why;
-    if (auto ec = check_channel(ref.type, ref.id, why)) {
-        diag.client_message = why;
-        return reject(impl_, std::move(handler), ec);
-    }
-    api_call call;
-    call.method = http_verb::post;
-    call.path = channel_path(ref.type, ref.id, "/stop-watching");
-    call.body = json::object{};
-    call.idempotent = true;
-
-    auto self = impl_;
-    launch<empty_response>(
-        impl_,
-        [self, call = std::move(call), d]() mutable -> asio::awaitable<std::tuple<error_code, empty_response>> {
-            diagnostics local_diag;
-            auto r = co_await exchange(self, std::move(call), pick(d, local_diag));
-            co_return std::tuple{r.ec, empty_response{take_duration(r.body)}};
-        },
-        std::move(handler));
+    const error_code ec = check_channel(ref.type, ref.id, why);
+    submit(impl_, ec, std::move(why), post(channel_path(ref.type, ref.id, "/stop-watching"), {}, true), d,
+           std::move(handler), [](json::object& b, empty_response& out, diagnostics&) -> error_code {
+               out.duration = take_duration(b);
+               return {};
+           });
 }
 
 // ------------------------------------------------------------------ messages
 
-namespace {
-asio::awaitable<std::tuple<error_code, message_response>>
-message_exchange(std::shared_ptr<rest_client_impl> self, api_call call, diagnostics* d)
-{
-    diagnostics local_diag;
-    diagnostics& dg = pick(d, local_diag);
-    auto r = co_await exchange(self, std::move(call), dg);
-    message_response out;
-    if (!r.ec) r.ec = decode_member(r.body, "message", out.message, dg);
-    out.duration = take_duration(r.body);
-    co_return std::tuple{r.ec, std::move(out)};
-}
-} // namespace
-
 void rest_client::send_message_impl(send_message_request req, diagnostics* d, handler_t<message_response> handler)
 {
-    diagnostics local;
-    diagnostics& diag = pick(d, local);
-    diag.clear();
-    std::string why;
-    error_code ec = check_channel(req.type, req.id, why);
-    if (!ec) ec = validate_message_input(req.message, false, why);
-    if (ec) {
-        diag.client_message = why;
-        return reject(impl_, std::move(handler), ec);
-    }
+    checks c;
+    c.then([&](std::string& why) { return check_channel(req.type, req.id, why); })
+        .then([&](std::string& why) { return validate_message_input(req.message, false, why); });
+    if (c.ec) return submit(impl_, c.ec, std::move(c.why), api_call{}, d, std::move(handler),
+                            field_decoder("message", &message_response::message));
+    if (d) d->clear();
+
     // A client-chosen id makes the send idempotent: a resend after a lost connection is refused
     // by the server (code 4, "already exists") instead of posting the message twice.
     if (req.message.id.empty()) req.message.id = make_uuid_v4();
-
-    api_call call;
-    call.method = http_verb::post;
-    call.path = channel_path(req.type, req.id, "/message");
-    call.idempotent = true;
     json::object body;
     body["message"] = encode_message_input(req.message);
     if (req.skip_push) body["skip_push"] = true;
     if (req.skip_enrich_url) body["skip_enrich_url"] = true;
-    call.body = std::move(body);
+    api_call call = post(channel_path(req.type, req.id, "/message"), std::move(body), true);
 
     auto self = impl_;
     launch<message_response>(
         impl_,
         [self, call = std::move(call), d, id = req.message.id]() mutable
         -> asio::awaitable<std::tuple<error_code, message_response>> {
-            diagnostics local_diag;
-            diagnostics& dg = pick(d, local_diag);
-            auto [sent_ec, out] = co_await message_exchange(self, std::move(call), &dg);
+            diagnostics local;
+            diagnostics& dg = pick(d, local);
+            const auto decode_message = field_decoder("message", &message_response::message);
+            message_response out;
+            auto r = co_await exchange(self, std::move(call), dg);
             // Our own earlier attempt may have landed before the connection dropped: the server
             // then refuses the resend as a duplicate. Fetch the stored message instead of failing.
-            if (sent_ec == api_errc::input_error && dg.attempts > 1 && dg.server &&
+            if (r.ec == api_errc::input_error && r.attempts > 1 && dg.server &&
                 dg.server->message.find("already exists") != std::string::npos) {
-                api_call get;
-                get.method = http_verb::get;
-                get.path = "/messages/" + percent_encode(id);
-                get.idempotent = true;
-                diagnostics second;
-                std::tie(sent_ec, out) = co_await message_exchange(self, std::move(get), &second);
-                second.attempts += dg.attempts;
-                dg = std::move(second);
+                const int earlier = dg.attempts;
+                dg.clear();
+                r = co_await exchange(self, without_body(http_verb::get, "/messages/" + percent_encode(id)), dg);
+                dg.attempts += earlier;
             }
-            co_return std::tuple{sent_ec, std::move(out)};
+            if (!r.ec) r.ec = decode_message(r.body, out, dg);
+            co_return std::tuple{r.ec, std::move(out)};
         },
         std::move(handler));
 }
 
 void rest_client::get_message_impl(std::string id, diagnostics* d, handler_t<message_response> handler)
 {
-    diagnostics local;
-    diagnostics& diag = pick(d, local);
-    diag.clear();
     std::string why;
-    if (auto ec = check_message_id(id, "message id", why)) {
-        diag.client_message = why;
-        return reject(impl_, std::move(handler), ec);
-    }
-    api_call call;
-    call.method = http_verb::get;
-    call.path = "/messages/" + percent_encode(id);
-    call.idempotent = true;
-    launch<message_response>(impl_, message_exchange(impl_, std::move(call), d), std::move(handler));
+    const error_code ec = check_message_id(id, "message id", why);
+    submit(impl_, ec, std::move(why), without_body(http_verb::get, "/messages/" + percent_encode(id)), d,
+           std::move(handler), field_decoder("message", &message_response::message));
 }
 
 void rest_client::update_message_impl(update_message_request req, diagnostics* d,
                                       handler_t<message_response> handler)
 {
-    diagnostics local;
-    diagnostics& diag = pick(d, local);
-    diag.clear();
     std::string why;
-    if (auto ec = validate_message_input(req.message, true, why)) {
-        diag.client_message = why;
-        return reject(impl_, std::move(handler), ec);
-    }
-    api_call call;
-    call.method = http_verb::post;
-    call.path = "/messages/" + percent_encode(req.message.id);
-    call.idempotent = true; // a full update with the same content converges
+    const error_code ec = validate_message_input(req.message, true, why);
     json::object body;
     body["message"] = encode_message_input(req.message);
     if (req.skip_enrich_url) body["skip_enrich_url"] = true;
-    call.body = std::move(body);
-    launch<message_response>(impl_, message_exchange(impl_, std::move(call), d), std::move(handler));
+    // A full update with the same content converges, so it may be resent.
+    submit(impl_, ec, std::move(why), post("/messages/" + percent_encode(req.message.id), std::move(body), true), d,
+           std::move(handler), field_decoder("message", &message_response::message));
 }
 
 void rest_client::delete_message_impl(delete_message_request req, diagnostics* d,
                                       handler_t<message_response> handler)
 {
-    diagnostics local;
-    diagnostics& diag = pick(d, local);
-    diag.clear();
     std::string why;
-    if (auto ec = check_message_id(req.id, "message id", why)) {
-        diag.client_message = why;
-        return reject(impl_, std::move(handler), ec);
-    }
-    api_call call;
-    call.method = http_verb::delete_;
-    call.path = "/messages/" + percent_encode(req.id);
+    const error_code ec = check_message_id(req.id, "message id", why);
+    api_call call = without_body(http_verb::delete_, "/messages/" + percent_encode(req.id));
     if (req.hard) call.query.emplace_back("hard", "true");
-    call.idempotent = true;
-    launch<message_response>(impl_, message_exchange(impl_, std::move(call), d), std::move(handler));
+    submit(impl_, ec, std::move(why), std::move(call), d, std::move(handler),
+           field_decoder("message", &message_response::message));
 }
 
 // ------------------------------------------------------------------ read state, events
 
-namespace {
-asio::awaitable<std::tuple<error_code, event_response>>
-event_exchange(std::shared_ptr<rest_client_impl> self, api_call call, diagnostics* d)
-{
-    diagnostics local_diag;
-    diagnostics& dg = pick(d, local_diag);
-    auto r = co_await exchange(self, std::move(call), dg);
-    event_response out;
-    if (!r.ec) r.ec = decode_member(r.body, "event", out.event, dg);
-    out.duration = take_duration(r.body);
-    co_return std::tuple{r.ec, std::move(out)};
-}
-} // namespace
-
 void rest_client::mark_read_impl(mark_read_request req, diagnostics* d, handler_t<event_response> handler)
 {
-    diagnostics local;
-    diagnostics& diag = pick(d, local);
-    diag.clear();
-    std::string why;
-    error_code ec = check_channel(req.type, req.id, why);
-    if (!ec && req.message_id) ec = check_message_id(*req.message_id, "message_id", why);
-    if (!ec && req.thread_id) ec = check_message_id(*req.thread_id, "thread_id", why);
-    if (ec) {
-        diag.client_message = why;
-        return reject(impl_, std::move(handler), ec);
-    }
-    api_call call;
-    call.method = http_verb::post;
-    call.path = channel_path(req.type, req.id, "/read");
-    call.idempotent = true;
+    checks c;
+    c.then([&](std::string& why) { return check_channel(req.type, req.id, why); });
+    if (req.message_id) c.then([&](std::string& why) { return check_message_id(*req.message_id, "message_id", why); });
+    if (req.thread_id) c.then([&](std::string& why) { return check_message_id(*req.thread_id, "thread_id", why); });
     json::object body;
     put_opt(body, "message_id", req.message_id);
     put_opt(body, "thread_id", req.thread_id);
-    call.body = std::move(body);
-    launch<event_response>(impl_, event_exchange(impl_, std::move(call), d), std::move(handler));
+    submit(impl_, c.ec, std::move(c.why), post(channel_path(req.type, req.id, "/read"), std::move(body), true), d,
+           std::move(handler), field_decoder("event", &event_response::event));
 }
 
 void rest_client::send_event_impl(send_event_request req, diagnostics* d, handler_t<event_response> handler)
 {
-    diagnostics local;
-    diagnostics& diag = pick(d, local);
-    diag.clear();
-    std::string why;
-    error_code ec = check_channel(req.type, req.id, why);
-    if (!ec && (req.event_type.empty() || req.event_type.size() > 255)) {
-        why = "event type must be 1..255 characters";
-        ec = error::invalid_argument;
-    }
-    if (!ec && req.parent_id) ec = check_message_id(*req.parent_id, "parent_id", why);
-    if (ec) {
-        diag.client_message = why;
-        return reject(impl_, std::move(handler), ec);
-    }
-    api_call call;
-    call.method = http_verb::post;
-    call.path = channel_path(req.type, req.id, "/event");
-    call.idempotent = false; // a resent custom event would be delivered twice
+    checks c;
+    c.then([&](std::string& why) { return check_channel(req.type, req.id, why); })
+        .fail_if(req.event_type.empty() || req.event_type.size() > 255, error::invalid_argument,
+                 "event type must be 1..255 characters");
+    if (req.parent_id) c.then([&](std::string& why) { return check_message_id(*req.parent_id, "parent_id", why); });
     json::object ev;
     ev["type"] = req.event_type;
     put_opt(ev, "parent_id", req.parent_id);
     flatten_custom(ev, req.custom);
     json::object body;
     body["event"] = std::move(ev);
-    call.body = std::move(body);
-    launch<event_response>(impl_, event_exchange(impl_, std::move(call), d), std::move(handler));
+    // Not idempotent: a resent custom event would be delivered twice.
+    submit(impl_, c.ec, std::move(c.why), post(channel_path(req.type, req.id, "/event"), std::move(body), false), d,
+           std::move(handler), field_decoder("event", &event_response::event));
 }
 
 // ------------------------------------------------------------------ users
 
-namespace {
-asio::awaitable<std::tuple<error_code, users_response>>
-users_map_exchange(std::shared_ptr<rest_client_impl> self, api_call call, diagnostics* d)
-{
-    diagnostics local_diag;
-    diagnostics& dg = pick(d, local_diag);
-    auto r = co_await exchange(self, std::move(call), dg);
-    users_response out;
-    if (!r.ec) r.ec = decode_member(r.body, "users", out.users, dg);
-    out.duration = take_duration(r.body);
-    co_return std::tuple{r.ec, std::move(out)};
-}
-} // namespace
-
 void rest_client::query_users_impl(query_users_request req, diagnostics* d, handler_t<query_users_response> handler)
 {
-    diagnostics local;
-    diagnostics& diag = pick(d, local);
-    diag.clear();
-    std::string why;
-    error_code ec = req.filter_conditions.validate(&why);
-    if (!ec) ec = req.sort.validate(&why);
-    if (!ec) ec = check_range(req.limit, 0, 100, "limit", why);
-    if (!ec) ec = check_range(req.offset, 0, 1000, "offset", why);
-    if (ec) {
-        diag.client_message = why;
-        return reject(impl_, std::move(handler), ec);
+    checks c;
+    c.then([&](std::string& why) { return req.filter_conditions.validate(&why); })
+        .then([&](std::string& why) { return req.sort.validate(&why); })
+        .then([&](std::string& why) { return check_range(req.limit, 0, 100, "limit", why); })
+        .then([&](std::string& why) { return check_range(req.offset, 0, 1000, "offset", why); });
+
+    api_call call = without_body(http_verb::get, "/users");
+    if (!c.ec) {
+        json::object payload;
+        payload["filter_conditions"] = to_json_value(req.filter_conditions);
+        if (!req.sort.empty()) payload["sort"] = to_json_value(req.sort);
+        // Presence subscribes a connection; without one there is nothing to subscribe.
+        payload["presence"] = req.presence && !impl_->connection_id.empty();
+        put_opt(payload, "limit", req.limit);
+        put_opt(payload, "offset", req.offset);
+        put_opt(payload, "include_deactivated_users", req.include_deactivated_users);
+        call.query.emplace_back("payload", json::serialize(payload));
     }
-    json::object payload;
-    payload["filter_conditions"] = to_json_value(req.filter_conditions);
-    if (!req.sort.empty()) payload["sort"] = to_json_value(req.sort);
-    payload["presence"] = req.presence && !impl_->connection_id.empty();
-    put_opt(payload, "limit", req.limit);
-    put_opt(payload, "offset", req.offset);
-    put_opt(payload, "include_deactivated_users", req.include_deactivated_users);
-
-    api_call call;
-    call.method = http_verb::get;
-    call.path = "/users";
-    call.query.emplace_back("payload", json::serialize(payload));
-    call.idempotent = true;
-
-    auto self = impl_;
-    launch<query_users_response>(
-        impl_,
-        [self, call = std::move(call), d]() mutable -> asio::awaitable<std::tuple<error_code, query_users_response>> {
-            diagnostics local_diag;
-            diagnostics& dg = pick(d, local_diag);
-            auto r = co_await exchange(self, std::move(call), dg);
-            query_users_response out;
-            if (!r.ec) r.ec = decode_member(r.body, "users", out.users, dg);
-            out.duration = take_duration(r.body);
-            co_return std::tuple{r.ec, std::move(out)};
-        },
-        std::move(handler));
+    submit(impl_, c.ec, std::move(c.why), std::move(call), d, std::move(handler),
+           field_decoder("users", &query_users_response::users));
 }
 
 void rest_client::upsert_users_impl(std::vector<user_input> users, diagnostics* d, handler_t<users_response> handler)
 {
-    diagnostics local;
-    diagnostics& diag = pick(d, local);
-    diag.clear();
-    std::string why;
-    error_code ec = check_count(users.size(), 1, 100, "users", why);
-    for (const auto& u : users)
-        if (!ec) ec = check_user_id(u.id, "users[].id", why);
-    if (ec) {
-        diag.client_message = why;
-        return reject(impl_, std::move(handler), ec);
-    }
+    checks c;
+    c.then([&](std::string& why) { return check_count(users.size(), 1, 100, "users", why); });
     json::object map;
     for (const auto& u : users) {
+        c.then([&](std::string& why) { return check_user_id(u.id, "users[].id", why); });
         json::object o;
         o["id"] = u.id;
         put_opt(o, "name", u.name);
@@ -865,106 +748,64 @@ void rest_client::upsert_users_impl(std::vector<user_input> users, diagnostics* 
         flatten_custom(o, u.custom);
         map[u.id] = std::move(o);
     }
-    api_call call;
-    call.method = http_verb::post;
-    call.path = "/users";
-    call.idempotent = true; // an upsert converges
     json::object body;
     body["users"] = std::move(map);
-    call.body = std::move(body);
-    launch<users_response>(impl_, users_map_exchange(impl_, std::move(call), d), std::move(handler));
+    // An upsert converges, so it may be resent.
+    submit(impl_, c.ec, std::move(c.why), post("/users", std::move(body), true), d, std::move(handler),
+           field_decoder("users", &users_response::users));
 }
 
 void rest_client::partial_update_users_impl(std::vector<user_partial_update> updates, diagnostics* d,
                                             handler_t<users_response> handler)
 {
-    diagnostics local;
-    diagnostics& diag = pick(d, local);
-    diag.clear();
-    std::string why;
-    error_code ec = check_count(updates.size(), 1, 100, "users", why);
-    for (const auto& u : updates) {
-        if (!ec) ec = check_user_id(u.id, "users[].id", why);
-        if (!ec && u.set.empty() && u.unset.empty()) {
-            why = "users[].set and users[].unset are both empty for " + u.id;
-            ec = error::invalid_argument;
-        }
-    }
-    if (ec) {
-        diag.client_message = why;
-        return reject(impl_, std::move(handler), ec);
-    }
+    checks c;
+    c.then([&](std::string& why) { return check_count(updates.size(), 1, 100, "users", why); });
     json::array arr;
     for (const auto& u : updates) {
+        c.then([&](std::string& why) { return check_user_id(u.id, "users[].id", why); })
+            .fail_if(u.set.empty() && u.unset.empty(), error::invalid_argument,
+                     "users[].set and users[].unset are both empty");
         json::object o;
         o["id"] = u.id;
         if (!u.set.empty()) o["set"] = u.set;
         if (!u.unset.empty()) o["unset"] = string_array(u.unset);
         arr.push_back(std::move(o));
     }
-    api_call call;
-    call.method = http_verb::patch;
-    call.path = "/users";
-    call.idempotent = true;
     json::object body;
     body["users"] = std::move(arr);
-    call.body = std::move(body);
-    launch<users_response>(impl_, users_map_exchange(impl_, std::move(call), d), std::move(handler));
+    api_call call = post("/users", std::move(body), true);
+    call.method = http_verb::patch;
+    submit(impl_, c.ec, std::move(c.why), std::move(call), d, std::move(handler),
+           field_decoder("users", &users_response::users));
 }
 
 // ------------------------------------------------------------------ sync
 
 void rest_client::sync_impl(sync_request req, diagnostics* d, handler_t<sync_response> handler)
 {
-    diagnostics local;
-    diagnostics& diag = pick(d, local);
-    diag.clear();
-    std::string why;
-    error_code ec = check_count(req.channel_cids.size(), 1, 255, "channel_cids", why);
+    checks c;
+    c.then([&](std::string& why) { return check_count(req.channel_cids.size(), 1, 255, "channel_cids", why); });
     for (const auto& cid : req.channel_cids) {
-        if (ec) break;
         const auto colon = cid.find(':');
-        if (colon == std::string::npos) {
-            why = "channel_cids entry \"" + cid.substr(0, 64) + "\" is not type:id";
-            ec = error::invalid_id;
-            break;
-        }
-        ec = check_channel(cid.substr(0, colon), cid.substr(colon + 1), why);
+        c.fail_if(colon == std::string::npos, error::invalid_id, "a channel_cids entry is not type:id");
+        if (colon != std::string::npos)
+            c.then([&](std::string& why) { return check_channel(cid.substr(0, colon), cid.substr(colon + 1), why); });
     }
     // The server looks back 30 days at most (protocol §3.11); older state must be re-queried.
-    if (!ec && req.last_sync_at < std::chrono::system_clock::now() - std::chrono::hours(24 * 30)) {
-        why = "last_sync_at is more than 30 days ago; re-query the channels instead";
-        ec = error::limit_exceeded;
-    }
-    if (ec) {
-        diag.client_message = why;
-        return reject(impl_, std::move(handler), ec);
-    }
-    api_call call;
-    call.method = http_verb::post;
-    call.path = "/sync";
-    call.idempotent = true;
+    c.fail_if(req.last_sync_at < std::chrono::system_clock::now() - std::chrono::hours(24 * 30), error::limit_exceeded,
+              "last_sync_at is more than 30 days ago; re-query the channels instead");
+
     json::object body;
     body["channel_cids"] = string_array(req.channel_cids);
     body["last_sync_at"] = format_timestamp(req.last_sync_at);
     put_opt(body, "watch", req.watch);
     put_opt(body, "with_inaccessible_cids", req.with_inaccessible_cids);
-    call.body = std::move(body);
-
-    auto self = impl_;
-    launch<sync_response>(
-        impl_,
-        [self, call = std::move(call), d]() mutable -> asio::awaitable<std::tuple<error_code, sync_response>> {
-            diagnostics local_diag;
-            diagnostics& dg = pick(d, local_diag);
-            auto r = co_await exchange(self, std::move(call), dg);
-            sync_response out;
-            if (!r.ec) r.ec = decode_member(r.body, "events", out.events, dg);
-            if (!r.ec) r.ec = decode_member(r.body, "inaccessible_cids", out.inaccessible_cids, dg, false);
-            out.duration = take_duration(r.body);
-            co_return std::tuple{r.ec, std::move(out)};
-        },
-        std::move(handler));
+    submit(impl_, c.ec, std::move(c.why), post("/sync", std::move(body), true), d, std::move(handler),
+           [](json::object& b, sync_response& out, diagnostics& dg) -> error_code {
+               out.duration = take_duration(b);
+               if (auto ec = decode_member(b, "events", out.events, dg)) return ec;
+               return decode_member(b, "inaccessible_cids", out.inaccessible_cids, dg, false);
+           });
 }
 
 } // namespace streamchat
