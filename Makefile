@@ -1,6 +1,7 @@
 # Two entry points on a fresh Debian 12 machine:
 #   make test   install missing packages, configure the dev preset (ASan+UBSan, -Werror), build, run every test
 #   make demo   (arrives with the demo issue)
+#   make bench  configure the release preset (benchmarks on), build them, run them and print the tables
 JOBS ?= $(shell nproc)
 
 .PHONY: all deps test build release bench clean
@@ -20,6 +21,12 @@ test: build
 release: deps
 	cmake --preset release
 	cmake --build --preset release -j $(JOBS)
+
+bench: deps
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS) --target bench_codec bench_http_pool
+	build/release/tests/bench/bench_codec
+	build/release/tests/bench/bench_http_pool
 
 clean:
 	rm -rf build

@@ -51,8 +51,16 @@ boost::system::result<base_url> fail(std::string& why, std::string message)
 
 std::string base_url::host_header() const
 {
-    std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-    if (port != (tls ? 443 : 80)) out += ":" + std::to_string(port);
+    // Appends rather than `"[" + host + "]"`: GCC 12 at -O3 flags that with a false -Wrestrict.
+    std::string out;
+    const bool bracket = host.find(':') != std::string::npos;
+    if (bracket) out += '[';
+    out += host;
+    if (bracket) out += ']';
+    if (port != (tls ? 443 : 80)) {
+        out += ':';
+        out += std::to_string(port);
+    }
     return out;
 }
 
