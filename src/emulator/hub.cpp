@@ -1,0 +1,178 @@
+#include "emulator/hub.hpp"
+
+#include "rest/uuid.hpp"
+
+#include <streamchat/model/channel.hpp>
+#include <streamchat/timestamp.hpp>
+
+#include <boost/json/serialize.hpp>
+
+#include <chrono>
+
+namespace streamchat::emu {
+
+namespace json = boost::json;
+
+std::string hub::add_connection(std::string user_id, sender send)
+{
+    std::string id = detail::make_uuid_v4();
+    user_connections_[user_id].insert(id);
+    connections_.emplace(id, connection{std::move(user_id), std::move(send), {}});
+    return id;
+}
+
+void hub::remove_connection(const std::string& connection_id)
+{
+    auto it = connections_.find(connection_id);
+    if (it == connections_.end()) return;
+    const std::string user = it->second.user_id;
+    const auto cids = std::move(it->second.watching);
+    connections_.erase(it);
+    if (auto u = user_connections_.find(user); u != user_connections_.end()) {
+        u->second.erase(connection_id);
+        if (u->second.empty()) user_connections_.erase(u);
+    }
+    const auto now = format_timestamp(std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now()));
+    for (const auto& cid : cids) {
+        if (auto c = cid_connections_.find(cid); c != cid_connections_.end()) {
+            c->second.erase(connection_id);
+            if (c->second.empty()) cid_connections_.erase(c);
+        }
+        if (user_watches(user, cid)) continue;
+        // The user's last watching connection is gone: tell the remaining watchers.
+        const auto parts = split_cid(cid);
+        json::object ev;
+        ev["type"] = "user.watching.stop";
+        ev["cid"] = cid;
+        ev["channel_id"] = parts ? parts->id : "";
+        ev["channel_type"] = parts ? parts->type : "";
+        ev["user"] = json::object{{"id", user}};
+        ev["watcher_count"] = watcher_count(cid);
+        ev["created_at"] = now;
+        to_watchers(cid, [&](const std::string&) { return ev; });
+    }
+}
+
+bool hub::has_connection(const std::string& connection_id) const { return connections_.contains(connection_id); }
+
+std::string hub::user_of(const std::string& connection_id) const
+{
+    auto it = connections_.find(connection_id);
+    return it == connections_.end() ? std::string{} : it->second.user_id;
+}
+
+bool hub::watch(const std::string& connection_id, const std::string& cid)
+{
+    auto it = connections_.find(connection_id);
+    if (it == connections_.end()) return false;
+    const bool was_watching = user_watches(it->second.user_id, cid);
+    it->second.watching.insert(cid);
+    cid_connections_[cid].insert(connection_id);
+    return !was_watching;
+}
+
+bool hub::unwatch(const std::string& connection_id, const std::string& cid)
+{
+    auto it = connections_.find(connection_id);
+    if (it == connections_.end() || !it->second.watching.erase(cid)) return false;
+    if (auto c = cid_connections_.find(cid); c != cid_connections_.end()) {
+        c->second.erase(connection_id);
+        if (c->second.empty()) cid_connections_.erase(c);
+    }
+    return !user_watches(it->second.user_id, cid);
+}
+
+std::size_t hub::watcher_count(const std::string& cid) const { return watchers(cid).size(); }
+
+std::vector<std::string> hub::watchers(const std::string& cid) const
+{
+    std::vector<std::string> out;
+    auto c = cid_connections_.find(cid);
+    if (c == cid_connections_.end()) return out;
+    std::unordered_set<std::string> seen;
+    for (const auto& conn : c->second) {
+        const auto& user = connections_.at(conn).user_id;
+        if (seen.insert(user).second) out.push_back(user);
+    }
+    return out;
+}
+
+bool hub::user_watches(const std::string& user_id, const std::string& cid) const
+{
+    auto u = user_connections_.find(user_id);
+    if (u == user_connections_.end()) return false;
+    for (const auto& conn : u->second)
+        if (connections_.at(conn).watching.contains(cid)) return true;
+    return false;
+}
+
+bool hub::is_online(const std::string& user_id) const { return user_connections_.contains(user_id); }
+
+void hub::deliver(connection& c, const json::object& event)
+{
+    ++frames_sent_;
+    c.send(std::make_shared<const std::string>(json::serialize(event)));
+}
+
+void hub::to_watchers(const std::string& cid, const personalise& make)
+{
+    auto c = cid_connections_.find(cid);
+    if (c == cid_connections_.end()) return;
+    // Copy: a sender may close its connection synchronously and change the set.
+    const std::vector<std::string> conns(c->second.begin(), c->second.end());
+    std::unordered_map<std::string, std::shared_ptr<const std::string>> per_user;
+    for (const auto& id : conns) {
+        auto it = connections_.find(id);
+        if (it == connections_.end()) continue;
+        auto& frame = per_user[it->second.user_id];
+        if (!frame) frame = std::make_shared<const std::string>(json::serialize(make(it->second.user_id)));
+        ++frames_sent_;
+        it->second.send(frame);
+    }
+}
+
+void hub::to_members_not_watching(const std::string& cid, const std::vector<std::string>& user_ids,
+                                  const personalise& make)
+{
+    for (const auto& user : user_ids) {
+        auto u = user_connections_.find(user);
+        if (u == user_connections_.end()) continue;
+        std::shared_ptr<const std::string> frame;
+        const std::vector<std::string> conns(u->second.begin(), u->second.end());
+        for (const auto& id : conns) {
+            auto it = connections_.find(id);
+            if (it == connections_.end() || it->second.watching.contains(cid)) continue;
+            if (!frame) frame = std::make_shared<const std::string>(json::serialize(make(user)));
+            ++frames_sent_;
+            it->second.send(frame);
+        }
+    }
+}
+
+void hub::to_user(const std::string& user_id, const json::object& event)
+{
+    auto u = user_connections_.find(user_id);
+    if (u == user_connections_.end()) return;
+    auto frame = std::make_shared<const std::string>(json::serialize(event));
+    const std::vector<std::string> conns(u->second.begin(), u->second.end());
+    for (const auto& id : conns) {
+        auto it = connections_.find(id);
+        if (it == connections_.end()) continue;
+        ++frames_sent_;
+        it->second.send(frame);
+    }
+}
+
+void hub::to_everyone(const personalise& make)
+{
+    std::vector<std::string> conns;
+    conns.reserve(connections_.size());
+    for (const auto& [id, c] : connections_) conns.push_back(id);
+    for (const auto& id : conns) {
+        auto it = connections_.find(id);
+        if (it == connections_.end()) continue;
+        deliver(it->second, make(it->second.user_id));
+    }
+}
+
+} // namespace streamchat::emu

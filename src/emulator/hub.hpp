@@ -1,0 +1,85 @@
+#ifndef STREAMCHAT_SRC_EMULATOR_HUB_HPP
+#define STREAMCHAT_SRC_EMULATOR_HUB_HPP
+
+// The emulator's realtime registry: WebSocket connections, which connection watches which channel,
+// and delivery of events (protocol §7.2). Sans-io: a connection is a `sender` callback, so the
+// REST handlers and the tests use the hub without sockets. Single-threaded (the emulator's executor).
+
+#include <boost/json/object.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace streamchat::emu {
+
+class hub {
+public:
+    /// Writes one text frame to a connection (the WebSocket layer queues it).
+    using sender = std::function<void(std::shared_ptr<const std::string> frame)>;
+    /// Builds one recipient's copy of an event (unread counts are per user, protocol §7.1).
+    using personalise = std::function<boost::json::object(const std::string& user_id)>;
+
+    /// Registers a connection of `user_id`; returns its new connection id.
+    std::string add_connection(std::string user_id, sender send);
+
+    /// Forgets a connection and its watches. Other watchers of each channel it watched get
+    /// `user.watching.stop` when the user has no other watching connection there.
+    void remove_connection(const std::string& connection_id);
+
+    bool has_connection(const std::string& connection_id) const;
+    /// The user of a connection; empty when unknown.
+    std::string user_of(const std::string& connection_id) const;
+
+    /// Starts watching. Returns true when the *user* was not watching `cid` before (so the caller
+    /// announces `user.watching.start`).
+    bool watch(const std::string& connection_id, const std::string& cid);
+    /// Stops watching. Returns true when the user no longer watches `cid` on any connection.
+    bool unwatch(const std::string& connection_id, const std::string& cid);
+
+    /// Distinct users watching `cid`.
+    std::size_t watcher_count(const std::string& cid) const;
+    /// Distinct user ids watching `cid`.
+    std::vector<std::string> watchers(const std::string& cid) const;
+    /// True when any connection of `user_id` watches `cid`.
+    bool user_watches(const std::string& user_id, const std::string& cid) const;
+    /// True when `user_id` has at least one connection.
+    bool is_online(const std::string& user_id) const;
+    /// Connections currently registered.
+    std::size_t connection_count() const noexcept { return connections_.size(); }
+
+    /// Channel event: every connection watching `cid` gets its user's copy.
+    void to_watchers(const std::string& cid, const personalise& make);
+    /// Notification event: every connection of the listed users that does *not* watch `cid`.
+    void to_members_not_watching(const std::string& cid, const std::vector<std::string>& user_ids,
+                                 const personalise& make);
+    /// Every connection of `user_id` (notification.mark_read, health checks, …).
+    void to_user(const std::string& user_id, const boost::json::object& event);
+    /// Every connection (used for presence broadcasts in tests and tools).
+    void to_everyone(const personalise& make);
+
+    /// Frames handed to senders since construction (for benchmarks and tests).
+    std::size_t frames_sent() const noexcept { return frames_sent_; }
+
+private:
+    struct connection {
+        std::string user_id;
+        sender send;
+        std::unordered_set<std::string> watching;
+    };
+    void deliver(connection& c, const boost::json::object& event);
+
+    std::unordered_map<std::string, connection> connections_;
+    std::unordered_map<std::string, std::unordered_set<std::string>> user_connections_;
+    std::unordered_map<std::string, std::unordered_set<std::string>> cid_connections_;
+    std::size_t frames_sent_ = 0;
+};
+
+} // namespace streamchat::emu
+
+#endif
