@@ -3,8 +3,9 @@
 
 // Stream filters and sorts (protocol §8) as parameterised SQL for SQLite. User input never becomes
 // SQL text: values are bound as parameters, field names are looked up in a schema of trusted SQL
-// expressions, and custom fields are read with json_extract(<extra column>, ?) whose JSON path is
-// itself a bound parameter.
+// expressions, and custom fields are read with `json_each(<extra column>)` matching `key = ?`, so
+// even the key is a bound parameter. (Not json_extract: SQLite 3.40's quoted JSON paths stop at an
+// escaped quote and compare keys in escaped form, so hostile or non-ASCII keys would not match.)
 
 #include <streamchat/error.hpp>
 #include <streamchat/filter.hpp>
@@ -56,8 +57,8 @@ struct filter_schema {
     std::function<std::optional<sql_column>(std::string_view field)> column;
     /// Fields with custom SQL; looked up second.
     std::function<std::optional<special_field>(std::string_view field)> special;
-    /// Column holding the JSON object of custom fields (e.g. "c.extra"); empty = custom fields are
-    /// refused with error::invalid_filter.
+    /// Column holding the JSON object of custom fields (e.g. "c.extra"), which must be a JSON object
+    /// or NULL; empty = custom fields are refused with error::invalid_filter.
     std::string custom_json_column{};
 };
 
@@ -67,8 +68,9 @@ struct filter_schema {
 error_code to_sql(const filter& f, const filter_schema& schema, sql_fragment& out, std::string& why);
 
 /// Translates a sort into an ORDER BY list (without the keywords), ending with `tiebreak` (a
-/// trusted unique expression, e.g. "c.cid") so paging is deterministic. Sort fields resolve like
-/// filter fields (columns, then custom via json_extract); special fields cannot be sorted on.
+/// trusted unique expression, e.g. "c.cid") so paging is deterministic; the tiebreak follows the
+/// last key's direction. NULLs sort last in both directions. Sort fields resolve like filter fields
+/// (columns, then custom fields); special fields cannot be sorted on.
 error_code to_sql(const sort& s, const filter_schema& schema, std::string_view tiebreak, sql_fragment& out,
                   std::string& why);
 
