@@ -43,6 +43,9 @@ struct emulator_config {
     bool allow_dev_tokens = false;           ///< Accept dev tokens (signature `devtoken`), like "disable auth checks".
     emulator_rate_limits rate_limits = emulator_rate_limits::off; ///< Rate limiting.
     int rate_limit_per_minute = 60;          ///< Requests per user, endpoint and minute in `stream` mode.
+    /// Length of the fixed rate-limit window that `rate_limit_per_minute` counts in. One minute
+    /// like Stream; tests shorten it to see a window reset quickly.
+    std::chrono::milliseconds rate_limit_window = std::chrono::minutes(1);
     /// Interval of the server's own `health.check` frames on each WebSocket.
     std::chrono::milliseconds health_check_interval = std::chrono::seconds(30);
     std::size_t max_body_size = 2 * 1024 * 1024; ///< Larger request bodies get 413 + code 22.

@@ -1,0 +1,57 @@
+#include <streamchat/emulator.hpp>
+
+#include "emulator/server/server.hpp"
+
+namespace streamchat {
+
+struct emulator::impl {
+    boost::asio::any_io_executor ex;
+    emulator_config config;
+    std::shared_ptr<emu::server> srv{};
+    std::uint16_t port = 0;
+};
+
+emulator::emulator(boost::asio::any_io_executor ex, emulator_config config)
+    : impl_(std::make_shared<impl>(impl{std::move(ex), std::move(config)}))
+{
+}
+
+emulator::~emulator() { stop(); }
+
+error_code emulator::start(std::string* why)
+{
+    std::string reason;
+    if (impl_->srv && impl_->srv->serving()) {
+        if (why) *why = "the emulator is already running";
+        return error::already_running;
+    }
+    auto srv = std::make_shared<emu::server>(impl_->ex, impl_->config);
+    if (auto ec = srv->start(reason)) {
+        srv->stop();
+        if (why) *why = std::move(reason);
+        return ec;
+    }
+    impl_->srv = std::move(srv);
+    impl_->port = impl_->srv->port();
+    return {};
+}
+
+std::uint16_t emulator::port() const noexcept { return impl_->port; }
+
+std::string emulator::base_url() const
+{
+    const auto& host = impl_->config.host;
+    const bool v6 = host.find(':') != std::string::npos;
+    return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(impl_->port);
+}
+
+void emulator::stop()
+{
+    if (!impl_ || !impl_->srv) return;
+    auto srv = std::move(impl_->srv);
+    srv->stop();
+}
+
+const emulator_config& emulator::config() const noexcept { return impl_->config; }
+
+} // namespace streamchat

@@ -1,0 +1,195 @@
+// POST /channels (queryChannels, protocol §3.1) and the channel operations shared by endpoints.
+
+#include "emulator/handlers/handlers.hpp"
+#include "emulator/handlers/render.hpp"
+#include "emulator/handlers/schemas.hpp"
+
+#include "auth/base64.hpp"
+#include "filter/filter_json.hpp"
+#include "filter/sort_json.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+
+namespace streamchat::emu {
+
+api_response ok(session& s, json::object body) { return api_response{s.req.method == "POST" ? 201 : 200, std::move(body)}; }
+
+channel_row load_channel(session& s, const std::string& type, const std::string& id)
+{
+    check_channel_path(type, id);
+    auto c = s.db().find_channel(cid(type, id));
+    if (!c) not_found("Channel '" + cid(type, id) + "' does not exist");
+    return std::move(*c);
+}
+
+channel_row load_readable_channel(session& s, const std::string& type, const std::string& id)
+{
+    channel_row c = load_channel(s, type, id);
+    if (!s.can_read(c, s.membership(c.cid)))
+        not_allowed("User '" + s.who.user_id + "' is not allowed to read channel '" + c.cid + "'");
+    return c;
+}
+
+void watch_channel(session& s, const channel_row& c)
+{
+    auto conn = s.own_connection();
+    if (!conn) return;
+    const std::string user = s.realtime().user_of(*conn);
+    auto& hub = s.realtime();
+    if (!hub.user_watches(user, c.cid) && config_for(c.type).connect_events) {
+        // Tell the others before registering, so the newcomer does not get its own start.
+        json::object ev = channel_event(s, "user.watching.start", c);
+        ev["user"] = s.user_json(user);
+        ev["watcher_count"] = hub.watcher_count(c.cid) + 1;
+        emit_to_watchers(s, c, ev);
+    }
+    hub.watch(*conn, c.cid);
+}
+
+std::string distinct_channel_id(std::vector<std::string> members)
+{
+    std::sort(members.begin(), members.end());
+    members.erase(std::unique(members.begin(), members.end()), members.end());
+    json::array a;
+    for (auto& m : members) a.emplace_back(m);
+    const std::string text = json::serialize(a);
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+    return "!members-" +
+           detail::base64url_encode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
+}
+
+std::vector<std::string> add_channel_members(session& s, channel_row& c, const std::vector<member_input>& members,
+                                             bool announce)
+{
+    std::vector<std::string> added;
+    for (const auto& m : members) {
+        s.db().ensure_user(m.user_id, s.now);
+        member_row row;
+        row.cid = c.cid;
+        row.user_id = m.user_id;
+        row.channel_role = m.channel_role.value_or(m.user_id == c.created_by_id ? "owner" : "channel_member");
+        row.created_at = s.now;
+        row.updated_at = s.now;
+        row.last_read = s.now;
+        if (s.db().add_member(row)) added.push_back(m.user_id);
+    }
+    if (added.empty()) return added;
+    if (auto fresh = s.db().find_channel(c.cid)) c = std::move(*fresh);
+    if (!announce) return added;
+    for (const auto& user : added) {
+        auto row = s.db().find_member(c.cid, user);
+        if (!row) continue;
+        json::object ev = channel_event(s, "member.added", c);
+        ev["member"] = member_json(s, *row);
+        ev["user"] = s.user_json(user);
+        emit_to_watchers(s, c, ev);
+        if (user == s.who.user_id) continue; // the one adding already has the channel in its response
+        json::object note = channel_event(s, "notification.added_to_channel", c);
+        json::object ch = channel_json(s, c, false);
+        json::array mems;
+        for (const auto& m : s.db().members(c.cid, 100, 0)) mems.push_back(member_json(s, m));
+        ch["members"] = std::move(mems);
+        note["channel"] = std::move(ch);
+        note["member"] = member_json(s, *row);
+        note["user"] = s.user_json(user);
+        s.realtime().to_members_not_watching(c.cid, {user}, [&](const std::string& u) {
+            json::object copy = note;
+            add_unread_totals(s, u, copy);
+            return copy;
+        });
+    }
+    return added;
+}
+
+std::vector<std::string> remove_channel_members(session& s, channel_row& c, const std::vector<member_input>& members)
+{
+    std::vector<std::string> removed;
+    for (const auto& m : members) {
+        auto row = s.db().find_member(c.cid, m.user_id);
+        if (!row || !s.db().remove_member(c.cid, m.user_id)) continue;
+        removed.push_back(m.user_id);
+        if (auto fresh = s.db().find_channel(c.cid)) c = std::move(*fresh);
+        json::object ev = channel_event(s, "member.removed", c);
+        ev["member"] = member_json(s, *row);
+        ev["user"] = s.user_json(m.user_id);
+        emit_to_watchers(s, c, ev);
+        json::object note = channel_event(s, "notification.removed_from_channel", c);
+        note["channel"] = channel_json(s, c, false);
+        note["member"] = member_json(s, *row);
+        note["user"] = s.user_json(m.user_id);
+        s.realtime().to_members_not_watching(c.cid, {m.user_id}, [&](const std::string&) { return note; });
+    }
+    return removed;
+}
+
+// ------------------------------------------------------------------ queryChannels
+
+api_response query_channels(session& s, const path_params&)
+{
+    const json::object body = parse_body(s.req);
+    if (body.contains("predefined_filter")) bad_input("predefined_filter is not supported by the emulator");
+
+    filter f;
+    std::string why;
+    if (auto it = body.find("filter_conditions"); it != body.end() && !it->value().is_null()) {
+        if (!it->value().is_object()) bad_input("filter_conditions must be an object");
+        if (detail::parse_filter(it->value(), f, &why)) bad_input("filter_conditions: " + why);
+    }
+    sort order;
+    if (auto it = body.find("sort"); it != body.end() && !it->value().is_null()) {
+        if (detail::parse_sort(it->value(), order, &why)) bad_input(why);
+    }
+    if (order.empty()) order = sort::by("last_updated", sort_direction::descending);
+
+    const int limit = read_int(body, "limit", "limit", 10, 0, 30);
+    const int offset = read_int(body, "offset", "offset", 0, 0, 1000);
+    const int message_limit = read_int(body, "message_limit", "message_limit", 25, 0, 300);
+    const int member_limit = read_int(body, "member_limit", "member_limit", 100, 0, 100);
+    const bool state = read_bool(body, "state", "state").value_or(true);
+    const bool watch = read_bool(body, "watch", "watch").value_or(true);
+    const bool presence = read_bool(body, "presence", "presence").value_or(false);
+
+    channel_scope scope = channel_scope::member;
+    std::string user_id = s.who.user_id;
+    if (s.who.server) {
+        scope = channel_scope::all;
+        if (auto hint = read_string(body, "user_id", "user_id")) user_id = *hint;
+    } else if (s.who.anonymous) {
+        scope = channel_scope::anonymous;
+    }
+    const filter_schema schema = channel_schema(scope == channel_scope::member);
+    sql_fragment where, by;
+    if (to_sql(f, schema, where, why)) bad_input("filter_conditions: " + why);
+    if (to_sql(order, schema, "c.cid", by, why)) bad_input("sort: " + why);
+
+    const channel_query q = build_channel_query(scope, user_id, where, by, limit, offset);
+    std::vector<channel_row> rows;
+    {
+        auto st = s.db().use(q.sql);
+        st->bind_all(1, q.params);
+        while (st->step()) rows.push_back(store::channel_from(*st));
+    }
+
+    state_options so;
+    so.messages = state;
+    so.window.limit = message_limit;
+    so.member_limit = member_limit;
+    json::array channels;
+    for (const auto& c : rows) {
+        if (watch) watch_channel(s, c);
+        json::object st = channel_state_json(s, c, so);
+        if (presence && !s.who.user_id.empty())
+            for (const auto& m : s.db().members(c.cid, member_limit, 0)) s.db().subscribe_presence(s.who.user_id, m.user_id);
+        channels.push_back(std::move(st));
+    }
+    json::object out;
+    out["channels"] = std::move(channels);
+    return ok(s, std::move(out));
+}
+
+} // namespace streamchat::emu

@@ -1,0 +1,36 @@
+#ifndef STREAMCHAT_SRC_EMULATOR_SERVER_TARGET_HPP
+#define STREAMCHAT_SRC_EMULATOR_SERVER_TARGET_HPP
+
+// Request targets as clients send them: "/path?k=v&k2=v2", percent-encoded (axios uses
+// encodeURIComponent, the WebSocket URL uses URLSearchParams where a space is '+').
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace streamchat::emu {
+
+using query_params = std::vector<std::pair<std::string, std::string>>;
+
+/// Decodes %XX escapes; a malformed escape stays as written (never fails: the handler judges the
+/// result). With `plus_is_space`, '+' becomes ' ' (form encoding, used for query components only:
+/// encodeURIComponent always escapes a literal '+', so both encoders round-trip).
+std::string percent_decode(std::string_view text, bool plus_is_space);
+
+/// A target split into its decoded path and its decoded query parameters, in order.
+struct parsed_target {
+    std::string path{};
+    query_params query{};
+};
+
+/// Splits and decodes. A fragment ('#…') is dropped; an empty path becomes "/".
+parsed_target parse_target(std::string_view target);
+
+/// The first parameter named `key`.
+std::optional<std::string_view> find_param(const query_params& query, std::string_view key);
+
+} // namespace streamchat::emu
+
+#endif

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs the conformance suite: the official stream-chat JS client (pinned in package-lock.json)
+# against freshly started streamchat-emulator processes.
+#   run.sh <path of streamchat-emulator> [log dir]
+# Installs node_modules with `npm ci` only when they are missing or the lockfile changed.
+# Missing node/npm is a failure, not a skip: cmake/install-deps.sh installs them.
+set -euo pipefail
+
+emulator=${1:?usage: run.sh <streamchat-emulator binary> [log dir]}
+log_dir=${2:-${TMPDIR:-/tmp}/streamchat-conformance}
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+fail() { echo "conformance: FAIL: $*" >&2; exit 1; }
+
+command -v node >/dev/null 2>&1 || fail "node is not installed (run 'bash cmake/install-deps.sh' or install Node.js >= 18)"
+command -v npm >/dev/null 2>&1 || fail "npm is not installed (run 'bash cmake/install-deps.sh' or install npm)"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[[ $node_major -ge 18 ]] || fail "Node.js >= 18 is required, found $(node --version)"
+[[ -x $emulator ]] || fail "emulator binary not found or not executable: $emulator"
+
+cd "$here"
+# One npm ci at a time, even when several build trees run this suite at once.
+exec 9<package-lock.json
+flock -w 240 9 || fail "timed out waiting for another npm ci to finish"
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.conformance-lock.sha256
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  echo "conformance: npm ci (node $(node --version), npm $(npm --version))"
+  npm ci --no-audit --no-fund --ignore-scripts || fail "npm ci failed (is the npm registry reachable?)"
+  echo "$want" > "$stamp"
+fi
+flock -u 9
+
+mkdir -p "$log_dir"
+export STREAMCHAT_EMULATOR=$emulator
+export CONFORMANCE_LOG_DIR=$log_dir
+echo "conformance: $(node --version), emulator $emulator, emulator logs in $log_dir"
+exec timeout --kill-after=10 280 node --test --test-reporter=spec ./*.test.mjs

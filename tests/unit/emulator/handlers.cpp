@@ -1,0 +1,551 @@
+// The emulator's REST handlers driven through handle(), with a real hub whose connections record
+// frames (no sockets).
+#include "unit/emulator/handlers_fixture.hpp"
+
+#include <algorithm>
+#include <set>
+
+using namespace emu_test;
+
+namespace {
+
+api_response create(fixture& f, const std::string& who, const std::string& id, std::vector<std::string> members,
+                    json::object extra = {})
+{
+    json::array m;
+    for (auto& x : members) m.emplace_back(x);
+    json::object data = std::move(extra);
+    data["members"] = std::move(m);
+    return f.call("POST", "/channels/messaging/" + id + "/query", json::object{{"data", data}}, user(who));
+}
+
+api_response send(fixture& f, const std::string& who, const std::string& id, const std::string& text,
+                  std::string message_id = {}, std::string conn = {})
+{
+    json::object m{{"text", text}};
+    if (!message_id.empty()) m["id"] = message_id;
+    return f.call("POST", "/channels/messaging/" + id + "/message", json::object{{"message", m}}, user(who, conn));
+}
+
+std::vector<std::string> cids_of(const api_response& r)
+{
+    std::vector<std::string> out;
+    for (const auto& c : r.body.at("channels").as_array())
+        out.emplace_back(c.at("channel").at("cid").as_string());
+    return out;
+}
+
+api_response query_channels(fixture& f, const std::string& who, std::string_view body)
+{
+    return f.call("POST", "/channels", std::string(body), user(who));
+}
+
+} // namespace
+
+TEST_CASE("get-or-create returns a full channel state and is stable")
+{
+    fixture f;
+    auto r = create(f, "john", "general", {"john", "jack"}, json::object{{"name", "General"}, {"color", "red"}});
+    INFO(json::serialize(r.body));
+    REQUIRE(r.status == 201);
+    const auto& ch = r.body.at("channel").as_object();
+    CHECK(ch.at("cid") == "messaging:general");
+    CHECK(ch.at("name") == "General"); // custom data flattened
+    CHECK(ch.at("color") == "red");
+    CHECK(ch.at("member_count") == 2);
+    CHECK(ch.at("created_by").at("id") == "john");
+    const auto& cfg = ch.at("config").as_object();
+    for (const char* flag : {"typing_events", "read_events", "connect_events", "delivery_events"})
+        CHECK(cfg.at(flag) == true);
+    CHECK(r.body.at("messages").as_array().empty());
+    CHECK(r.body.at("pinned_messages").as_array().empty());
+    CHECK(r.body.at("watcher_count") == 0);
+    CHECK(r.body.at("watchers").as_array().empty());
+    const auto& members = r.body.at("members").as_array();
+    REQUIRE(members.size() == 2);
+    for (const auto& m : members) CHECK(m.at("user").at("id").is_string());
+    CHECK(r.body.at("membership").at("user").at("id") == "john");
+    bool own_read = false;
+    for (const auto& rd : r.body.at("read").as_array()) own_read = own_read || rd.at("user").at("id") == "john";
+    CHECK(own_read);
+
+    auto again = create(f, "jack", "general", {"jack"});
+    REQUIRE(again.status == 201);
+    CHECK(again.body.at("channel").at("created_at") == ch.at("created_at"));
+    CHECK(again.body.at("channel").at("member_count") == 2); // data of an existing channel is not applied
+
+    // Not a member: 403 code 17. Anonymous users cannot create.
+    CHECK(error_code_of(create(f, "mallory", "general", {"mallory"}), 403) == 17);
+    CHECK(error_code_of(f.call("POST", "/channels/messaging/anon/query", "{}", anonymous()), 403) == 17);
+}
+
+TEST_CASE("anonymous users read public livestream channels only")
+{
+    fixture f;
+    REQUIRE(create(f, "john", "secret", {"john"}).status == 201);
+    REQUIRE(f.call("POST", "/channels/livestream/stage/query", "{}", user("john")).status == 201);
+    CHECK(f.call("POST", "/channels/livestream/stage/query", "{}", anonymous()).status == 201);
+    CHECK(error_code_of(f.call("POST", "/channels/messaging/secret/query", "{}", anonymous()), 403) == 17);
+    auto list = f.call("POST", "/channels", "{}", anonymous());
+    REQUIRE(list.status == 201);
+    REQUIRE(list.body.at("channels").as_array().size() == 1);
+    CHECK(list.body.at("channels").at(0).at("channel").at("cid") == "livestream:stage");
+    CHECK(error_code_of(f.call("POST", "/channels/livestream/stage/message", R"({"message":{"text":"hi"}})", anonymous()), 403) == 17);
+    CHECK(error_code_of(f.call("GET", "/users", "", anonymous()), 403) == 17);
+    // A non-member may read and write in a livestream, not in a messaging channel.
+    CHECK(f.call("POST", "/channels/livestream/stage/message", R"({"message":{"text":"hi"}})", user("zed")).status == 201);
+}
+
+TEST_CASE("distinct channels get a stable id from their member set")
+{
+    fixture f;
+    auto a = f.call("POST", "/channels/messaging/query", R"({"data":{"members":["bob","alice"]}})", user("alice"));
+    auto b = f.call("POST", "/channels/messaging/query", R"({"data":{"members":["alice","bob","alice"]}})", user("bob"));
+    auto c = f.call("POST", "/channels/messaging/query", R"({"data":{"members":["alice","carol"]}})", user("alice"));
+    REQUIRE(a.status == 201);
+    REQUIRE(b.status == 201);
+    const std::string id(a.body.at("channel").at("id").as_string());
+    CHECK(id.starts_with("!members-"));
+    CHECK(id.size() <= 64);
+    CHECK(b.body.at("channel").at("id").as_string() == id);
+    CHECK(c.body.at("channel").at("id").as_string() != id);
+    CHECK(a.body.at("members").as_array().size() == 2);
+    CHECK(error_code_of(f.call("POST", "/channels/messaging/query", R"({"data":{}})", user("alice")), 400) == 4);
+}
+
+TEST_CASE("queryChannels: visibility, filters, sort and paging limits")
+{
+    fixture f;
+    std::string why;
+    emulator_seed seed;
+    seed.users = 10;
+    seed.channels = 45;
+    seed.messages_per_channel = 2;
+    seed.for_user = "john";
+    REQUIRE(seed_store(*f.db, seed, why));
+    create(f, "zed", "private", {"zed"});
+
+    auto page1 = query_channels(f, "john", R"({"filter_conditions":{"members":{"$in":["john"]}},
+        "sort":[{"field":"last_message_at","direction":-1}],"limit":30,"message_limit":1})");
+    REQUIRE(page1.status == 201);
+    auto first = cids_of(page1);
+    REQUIRE(first.size() == 30);
+    CHECK(page1.body.at("channels").at(0).at("messages").as_array().size() == 1);
+    // Sorted by last_message_at, newest first.
+    for (std::size_t i = 1; i < 30; ++i) {
+        const auto prev = page1.body.at("channels").at(i - 1).at("channel").at("last_message_at").as_string();
+        const auto cur = page1.body.at("channels").at(i).at("channel").at("last_message_at").as_string();
+        CHECK(prev >= cur);
+    }
+    auto page2 = query_channels(f, "john", R"({"filter_conditions":{"members":{"$in":["john"]}},
+        "sort":[{"field":"last_message_at","direction":-1}],"limit":30,"offset":30})");
+    auto second = cids_of(page2);
+    CHECK(second.size() == 15);
+    std::set<std::string> all(first.begin(), first.end());
+    all.insert(second.begin(), second.end());
+    CHECK(all.size() == 45);
+    CHECK_FALSE(all.contains("messaging:private")); // john is not a member
+
+    // Default limit 10, default sort last_updated.
+    CHECK(cids_of(query_channels(f, "john", "{}")).size() == 10);
+    // Offset at the 1000 cap is fine (and empty); beyond it, and limit over 30, are input errors.
+    CHECK(cids_of(query_channels(f, "john", R"({"offset":1000})")).empty());
+    CHECK(error_code_of(query_channels(f, "john", R"({"offset":1001})"), 400) == 4);
+    CHECK(error_code_of(query_channels(f, "john", R"({"limit":31})"), 400) == 4);
+    CHECK(error_code_of(query_channels(f, "john", R"({"message_limit":301})"), 400) == 4);
+    CHECK(error_code_of(query_channels(f, "john", R"({"member_limit":101})"), 400) == 4);
+    auto typed = query_channels(f, "john", R"({"limit":"ten"})");
+    CHECK(error_code_of(typed, 400) == 4);
+    CHECK(message_of(typed).find("limit") != std::string::npos);
+
+    // Filters.
+    CHECK(cids_of(query_channels(f, "john", R"({"filter_conditions":{"cid":{"$in":["messaging:seed-3","messaging:seed-7"]}}})")).size() == 2);
+    CHECK(cids_of(query_channels(f, "john", R"({"filter_conditions":{"$or":[{"id":"seed-1"},{"id":"seed-2"}]}})")).size() == 2);
+    CHECK(cids_of(query_channels(f, "john", R"({"filter_conditions":{"name":"Seed channel 4"}})")) ==
+          std::vector<std::string>{"messaging:seed-4"});
+    CHECK(cids_of(query_channels(f, "john", R"({"filter_conditions":{"type":"livestream"}})")).empty());
+    auto ranged = query_channels(f, "john", R"({"filter_conditions":{"last_message_at":{"$gte":"2024-01-01T00:00:00Z","$lt":"2099-01-01T00:00:00Z"}},"limit":30})");
+    CHECK(cids_of(ranged).size() == 30);
+    CHECK(error_code_of(query_channels(f, "john", R"({"filter_conditions":{"type":{"$regex":"x"}}})"), 400) == 4);
+
+    // A server token sees every channel.
+    auto srv = f.call("POST", "/channels", R"({"filter_conditions":{"id":"private"}})", server());
+    CHECK(cids_of(srv) == std::vector<std::string>{"messaging:private"});
+}
+
+TEST_CASE("watchers get message.new, members who do not watch get notification.message_new")
+{
+    fixture f;
+    const auto john = f.connect("john");
+    const auto jack = f.connect("jack");
+    const auto alice = f.connect("alice");
+    REQUIRE(create(f, "alice", "room", {"alice", "john", "jack"}).status == 201);
+    CHECK(f.of_type(john, "notification.added_to_channel").size() == 1);
+    CHECK(f.of_type(alice, "notification.added_to_channel").empty()); // the creator has the response
+
+    // john watches through queryChannels with his connection id; alice sees him start watching.
+    REQUIRE(f.call("POST", "/channels/messaging/room/query", R"({"watch":true})", user("alice", alice)).status == 201);
+    auto q = f.call("POST", "/channels", R"({"filter_conditions":{"members":{"$in":["john"]}},"watch":true})", user("john", john));
+    REQUIRE(q.status == 201);
+    CHECK(q.body.at("channels").at(0).at("watcher_count") == 2);
+    auto starts = f.of_type(alice, "user.watching.start");
+    REQUIRE(starts.size() == 1);
+    CHECK(starts[0].at("user").at("id") == "john");
+    CHECK(starts[0].at("watcher_count") == 2);
+    CHECK(f.of_type(john, "user.watching.start").empty());
+
+    f.frames.clear();
+    auto sent = send(f, "alice", "room", "hello <b>world</b>", "client-id-1");
+    REQUIRE(sent.status == 201);
+    const auto& msg = sent.body.at("message");
+    CHECK(msg.at("id") == "client-id-1");
+    CHECK(msg.at("type") == "regular");
+    CHECK(msg.at("html") == "<p>hello &lt;b&gt;world&lt;/b&gt;</p>\n");
+    CHECK(msg.at("user").at("id") == "alice");
+
+    auto at_john = f.of_type(john, "message.new");
+    REQUIRE(at_john.size() == 1);
+    CHECK(at_john[0].at("total_unread_count") == 1);
+    CHECK(at_john[0].at("unread_channels") == 1);
+    CHECK(at_john[0].at("watcher_count") == 2);
+    CHECK(at_john[0].at("cid") == "messaging:room");
+    CHECK(f.of_type(john, "notification.message_new").empty());
+
+    auto at_jack = f.of_type(jack, "notification.message_new");
+    REQUIRE(at_jack.size() == 1);
+    CHECK(at_jack[0].at("channel").at("config").at("read_events") == true);
+    CHECK(at_jack[0].at("total_unread_count") == 1);
+    CHECK(at_jack[0].at("message").at("id") == "client-id-1");
+    CHECK(f.of_type(jack, "message.new").empty());
+
+    auto at_alice = f.of_type(alice, "message.new"); // the author watches too
+    REQUIRE(at_alice.size() == 1);
+    CHECK(at_alice[0].at("total_unread_count") == 0);
+    CHECK(f.of_type(alice, "notification.message_new").empty());
+
+    // Duplicate client id: 400 with code 4 and Stream's sentence.
+    auto dup = send(f, "john", "room", "again", "client-id-1");
+    CHECK(error_code_of(dup, 400) == 4);
+    CHECK(message_of(dup) == "SendMessage failed with error: \"a message with ID client-id-1 already exists\"");
+
+    // Server-made id is a UUID.
+    auto gen = send(f, "john", "room", "no id");
+    REQUIRE(gen.status == 201);
+    CHECK(gen.body.at("message").at("id").as_string().size() == 36);
+
+    // stop-watching: alice gets user.watching.stop for john.
+    f.frames.clear();
+    REQUIRE(f.call("POST", "/channels/messaging/room/stop-watching", "{}", user("john", john)).status == 201);
+    auto stops = f.of_type(alice, "user.watching.stop");
+    REQUIRE(stops.size() == 1);
+    CHECK(stops[0].at("watcher_count") == 1);
+    send(f, "alice", "room", "after stop");
+    CHECK(f.of_type(john, "message.new").empty());
+    CHECK(f.of_type(john, "notification.message_new").size() == 1);
+}
+
+TEST_CASE("mark read resets unread counts and notifies")
+{
+    fixture f;
+    const auto john = f.connect("john");
+    REQUIRE(create(f, "alice", "room", {"alice", "john"}).status == 201);
+    send(f, "alice", "room", "one");
+    send(f, "alice", "room", "two");
+    auto unread = f.call("GET", "/unread", "", user("john"));
+    REQUIRE(unread.status == 200);
+    CHECK(unread.body.at("total_unread_count") == 2);
+    CHECK(unread.body.at("channels").at(0).at("channel_id") == "messaging:room");
+
+    auto state = f.call("POST", "/channels/messaging/room/query", "{}", user("john"));
+    for (const auto& r : state.body.at("read").as_array())
+        if (r.at("user").at("id") == "john") CHECK(r.at("unread_messages") == 2);
+    CHECK(state.body.at("messages").as_array().size() == 2);
+
+    f.frames.clear();
+    auto read = f.call("POST", "/channels/messaging/room/read", "{}", user("john", john));
+    REQUIRE(read.status == 201);
+    CHECK(read.body.at("event").at("type") == "message.read");
+    CHECK(read.body.at("event").at("user").at("id") == "john");
+    auto notes = f.of_type(john, "notification.mark_read");
+    REQUIRE(notes.size() == 1);
+    CHECK(notes[0].at("total_unread_count") == 0);
+    CHECK(notes[0].at("unread_channels") == 0);
+    CHECK(f.call("GET", "/unread", "", user("john")).body.at("total_unread_count") == 0);
+
+    // Reading a channel one is not a member of is not allowed.
+    CHECK(error_code_of(f.call("POST", "/channels/messaging/room/read", "{}", user("zed")), 403) == 17);
+}
+
+TEST_CASE("messages: get, update, soft and hard delete")
+{
+    fixture f;
+    const auto jack = f.connect("jack");
+    REQUIRE(create(f, "john", "room", {"john", "jack"}).status == 201);
+    REQUIRE(f.call("POST", "/channels/messaging/room/query", R"({"watch":true})", user("jack", jack)).status == 201);
+    send(f, "john", "room", "first", "m1");
+
+    auto got = f.call("GET", "/messages/m1", "", user("jack"));
+    REQUIRE(got.status == 200);
+    CHECK(got.body.at("message").at("text") == "first");
+    CHECK(got.body.at("message").at("channel").at("cid") == "messaging:room");
+    CHECK(error_code_of(f.call("GET", "/messages/m1", "", user("zed")), 403) == 17);
+    CHECK(error_code_of(f.call("GET", "/messages/nope", "", user("jack")), 404) == 16);
+
+    auto upd = f.call("POST", "/messages/m1", R"({"message":{"text":"edited","mood":"happy"}})", user("john"));
+    REQUIRE(upd.status == 201);
+    CHECK(upd.body.at("message").at("text") == "edited");
+    CHECK(upd.body.at("message").at("mood") == "happy");
+    CHECK(f.of_type(jack, "message.updated").size() == 1);
+    CHECK(error_code_of(f.call("POST", "/messages/m1", R"({"message":{"text":"x"}})", user("jack")), 403) == 17);
+    auto bad = f.call("POST", "/messages/m1", R"({"message":{"attachments":"nope"}})", user("john"));
+    CHECK(error_code_of(bad, 400) == 4);
+    CHECK(message_of(bad).find("attachments") != std::string::npos);
+
+    auto part = f.call("PUT", "/messages/m1", R"({"set":{"text":"partial"},"unset":["mood"]})", user("john"));
+    REQUIRE(part.status == 200);
+    CHECK(part.body.at("message").at("text") == "partial");
+    CHECK_FALSE(part.body.at("message").as_object().contains("mood"));
+
+    auto soft = f.call("DELETE", "/messages/m1", "", user("john"));
+    REQUIRE(soft.status == 200);
+    CHECK(soft.body.at("message").at("type") == "deleted");
+    CHECK(soft.body.at("message").as_object().contains("deleted_at"));
+    CHECK(f.call("GET", "/messages/m1", "", user("john")).status == 200);
+    auto deleted = f.of_type(jack, "message.deleted");
+    REQUIRE(deleted.size() == 1);
+    CHECK(deleted[0].at("hard_delete") == false);
+
+    auto hard = f.call("DELETE", "/messages/m1", "", user("john"), {{"hard", "true"}});
+    REQUIRE(hard.status == 200);
+    CHECK(error_code_of(f.call("GET", "/messages/m1", "", user("john")), 404) == 16);
+}
+
+TEST_CASE("message pagination is oldest-first with id anchors")
+{
+    fixture f;
+    REQUIRE(create(f, "john", "room", {"john"}).status == 201);
+    for (int i = 0; i < 10; ++i) send(f, "john", "room", "m" + std::to_string(i), "m" + std::to_string(i));
+    auto ids = [](const api_response& r) {
+        std::vector<std::string> out;
+        for (const auto& m : r.body.at("messages").as_array()) out.emplace_back(m.at("id").as_string());
+        return out;
+    };
+    auto q = [&](std::string_view messages) {
+        return f.call("POST", "/channels/messaging/room/query", "{\"messages\":" + std::string(messages) + "}", user("john"));
+    };
+    CHECK(ids(q(R"({"limit":3})")) == std::vector<std::string>{"m7", "m8", "m9"});
+    CHECK(ids(q(R"({"limit":3,"id_lt":"m7"})")) == std::vector<std::string>{"m4", "m5", "m6"});
+    CHECK(ids(q(R"({"limit":3,"id_gt":"m2"})")) == std::vector<std::string>{"m3", "m4", "m5"});
+    CHECK(ids(q(R"({"limit":2,"id_lte":"m1"})")) == std::vector<std::string>{"m0", "m1"});
+    CHECK(ids(q(R"({"limit":4,"id_around":"m5"})")) == std::vector<std::string>{"m3", "m4", "m5", "m6"});
+    CHECK(error_code_of(q(R"({"limit":301})"), 400) == 4);
+    CHECK(error_code_of(q(R"({"id_lt":"missing"})"), 400) == 4);
+}
+
+TEST_CASE("update channel: data, add and remove members with events")
+{
+    fixture f;
+    const auto john = f.connect("john");
+    const auto kate = f.connect("kate");
+    REQUIRE(create(f, "john", "room", {"john"}).status == 201);
+    REQUIRE(f.call("POST", "/channels/messaging/room/query", R"({"watch":true})", user("john", john)).status == 201);
+
+    auto up = f.call("POST", "/channels/messaging/room", R"({"data":{"name":"Renamed"},"add_members":["kate"]})", user("john"));
+    REQUIRE(up.status == 201);
+    CHECK(up.body.at("channel").at("name") == "Renamed");
+    CHECK(up.body.at("members").as_array().size() == 2);
+    CHECK(f.of_type(john, "member.added").size() == 1);
+    CHECK(f.of_type(john, "channel.updated").size() == 1);
+    auto added = f.of_type(kate, "notification.added_to_channel");
+    REQUIRE(added.size() == 1);
+    CHECK(added[0].at("channel").at("cid") == "messaging:room");
+    CHECK(added[0].at("member").at("user").at("id") == "kate");
+
+    auto rm = f.call("POST", "/channels/messaging/room", R"({"remove_members":["kate"]})", user("john"));
+    REQUIRE(rm.status == 201);
+    CHECK(rm.body.at("members").as_array().size() == 1);
+    auto removed = f.of_type(john, "member.removed");
+    REQUIRE(removed.size() == 1);
+    CHECK(removed[0].at("user").at("id") == "kate");
+    CHECK(f.of_type(kate, "notification.removed_from_channel").size() == 1);
+    CHECK(error_code_of(f.call("POST", "/channels/messaging/room", R"({"data":{"name":"x"}})", user("kate")), 403) == 17);
+    CHECK(f.call("POST", "/channels/messaging/room", R"({"data":{"name":"By server"}})", server()).status == 201);
+    CHECK(error_code_of(f.call("POST", "/channels/messaging/room", R"({"add_members":"kate"})", user("john")), 400) == 4);
+    auto typed = f.call("POST", "/channels/messaging/room", R"({"data":{"cooldown":"slow"}})", user("john"));
+    CHECK(error_code_of(typed, 400) == 4);
+    CHECK(message_of(typed).find("cooldown") != std::string::npos);
+}
+
+TEST_CASE("send event: typing to watchers, reserved types refused")
+{
+    fixture f;
+    const auto jack = f.connect("jack");
+    REQUIRE(create(f, "john", "room", {"john", "jack"}).status == 201);
+    REQUIRE(f.call("POST", "/channels/messaging/room/query", R"({"watch":true})", user("jack", jack)).status == 201);
+    auto r = f.call("POST", "/channels/messaging/room/event", R"({"event":{"type":"typing.start","parent_id":"p"}})", user("john"));
+    REQUIRE(r.status == 201);
+    CHECK(r.body.at("event").at("user").at("id") == "john");
+    auto typing = f.of_type(jack, "typing.start");
+    REQUIRE(typing.size() == 1);
+    CHECK(typing[0].at("parent_id") == "p");
+    auto custom = f.call("POST", "/channels/messaging/room/event", R"({"event":{"type":"poke","strength":3}})", user("john"));
+    REQUIRE(custom.status == 201);
+    CHECK(f.of_type(jack, "poke").at(0).at("strength") == 3);
+    CHECK(error_code_of(f.call("POST", "/channels/messaging/room/event", R"({"event":{"type":"message.new"}})", user("john")), 400) == 18);
+    CHECK(error_code_of(f.call("POST", "/channels/messaging/room/event", R"({"event":{}})", user("john")), 400) == 4);
+    CHECK(error_code_of(f.call("POST", "/channels/messaging/room/event", R"({"event":{"type":"typing.start","parent_id":5}})", user("john")), 400) == 4);
+}
+
+TEST_CASE("sync returns missed events and enforces its limits")
+{
+    fixture f;
+    REQUIRE(create(f, "john", "room", {"john", "jack"}).status == 201);
+    REQUIRE(create(f, "zed", "secret", {"zed"}).status == 201);
+    const auto since = streamchat::format_timestamp(std::chrono::time_point_cast<std::chrono::nanoseconds>(f.clock));
+    send(f, "jack", "room", "missed 1", "s1");
+    send(f, "jack", "room", "missed 2", "s2");
+
+    auto body = [&](const std::string& cids, const std::string& at, const std::string& more = "") {
+        return "{\"channel_cids\":" + cids + ",\"last_sync_at\":\"" + at + "\"" + more + "}";
+    };
+    auto r = f.call("POST", "/sync", body(R"(["messaging:room","messaging:secret"])", since), user("john"));
+    INFO(json::serialize(r.body));
+    REQUIRE(r.status == 201);
+    std::vector<std::string> types, ids;
+    for (const auto& e : r.body.at("events").as_array()) {
+        types.emplace_back(e.at("type").as_string());
+        if (e.as_object().contains("message")) ids.emplace_back(e.at("message").at("id").as_string());
+    }
+    CHECK(ids == std::vector<std::string>{"s1", "s2"});
+    CHECK(std::count(types.begin(), types.end(), "notification.removed_from_channel") == 1);
+
+    auto listed = f.call("POST", "/sync", body(R"(["messaging:secret"])", since, R"(,"with_inaccessible_cids":true)"), user("john"));
+    REQUIRE(listed.status == 201);
+    CHECK(listed.body.at("inaccessible_cids").at(0) == "messaging:secret");
+    CHECK(listed.body.at("events").as_array().empty());
+
+    const auto old = streamchat::format_timestamp(
+        std::chrono::time_point_cast<std::chrono::nanoseconds>(f.clock - std::chrono::hours(24 * 31)));
+    CHECK(error_code_of(f.call("POST", "/sync", body(R"(["messaging:room"])", old), user("john")), 400) == 4);
+    CHECK(error_code_of(f.call("POST", "/sync", body("[]", since), user("john")), 400) == 4);
+    json::array many;
+    for (int i = 0; i < 256; ++i) many.emplace_back("messaging:c" + std::to_string(i));
+    CHECK(error_code_of(f.call("POST", "/sync", body(json::serialize(many), since), user("john")), 400) == 4);
+    CHECK(error_code_of(f.call("POST", "/sync", body(R"(["messaging:room"])", "yesterday"), user("john")), 400) == 4);
+
+    // Too many events since the last sync.
+    for (int i = 0; i < 2001; ++i)
+        f.db->append_event("messaging:room", streamchat::emu::to_nanos(std::chrono::time_point_cast<std::chrono::nanoseconds>(f.clock)) + i,
+                           "custom", R"({"type":"custom"})");
+    auto flood = f.call("POST", "/sync", body(R"(["messaging:room"])", since), user("john"));
+    CHECK(error_code_of(flood, 400) == 4);
+    CHECK(message_of(flood).find("too many events") != std::string::npos);
+}
+
+TEST_CASE("users: query, and upserts only with server rights")
+{
+    fixture f;
+    f.connect("alice", json::object{{"name", "Alice"}, {"hobby", "chess"}});
+    f.connect("bob");
+    f.connect("carol");
+    auto q = f.call("GET", "/users", "", user("alice"),
+                    {{"payload", R"({"filter_conditions":{"id":{"$in":["alice","bob"]}},"sort":[{"field":"id","direction":1}]})"}});
+    REQUIRE(q.status == 200);
+    const auto& users = q.body.at("users").as_array();
+    REQUIRE(users.size() == 2);
+    CHECK(users[0].at("id") == "alice");
+    CHECK(users[0].at("name") == "Alice");
+    CHECK(users[0].at("hobby") == "chess");
+    CHECK(users[0].at("online") == true);
+    CHECK(error_code_of(f.call("GET", "/users", "", user("alice"), {{"payload", R"({"limit":101})"}}), 400) == 4);
+    CHECK(error_code_of(f.call("GET", "/users", "", user("alice"), {{"payload", R"({"offset":1001})"}}), 400) == 4);
+    CHECK(error_code_of(f.call("GET", "/users", "", user("alice"), {{"payload", "{not json"}}), 400) == 4);
+
+    const std::string upsert = R"({"users":{"dave":{"id":"dave","name":"Dave","role":"admin","team":"red"}}})";
+    CHECK(error_code_of(f.call("POST", "/users", upsert, user("alice")), 403) == 17);
+    auto up = f.call("POST", "/users", upsert, server());
+    REQUIRE(up.status == 201);
+    CHECK(up.body.at("users").at("dave").at("role") == "admin");
+    CHECK(up.body.at("users").at("dave").at("team") == "red");
+    CHECK(error_code_of(f.call("POST", "/users", R"({"users":{"x":{"name":5}}})", server()), 400) == 4);
+
+    const std::string patch = R"({"users":[{"id":"dave","set":{"name":"David","mood":"ok"},"unset":["team"]}]})";
+    CHECK(error_code_of(f.call("PATCH", "/users", patch, user("alice")), 403) == 17);
+    auto p = f.call("PATCH", "/users", patch, server());
+    REQUIRE(p.status == 200);
+    const auto& dave = p.body.at("users").at("dave").as_object();
+    CHECK(dave.at("name") == "David");
+    CHECK(dave.at("mood") == "ok");
+    CHECK_FALSE(dave.contains("team"));
+    CHECK(error_code_of(f.call("PATCH", "/users", R"({"users":[{"id":"ghost","set":{}}]})", server()), 404) == 16);
+}
+
+TEST_CASE("connect_user checks user details and reports unread totals")
+{
+    fixture f;
+    REQUIRE(create(f, "alice", "room", {"alice", "john"}).status == 201);
+    send(f, "alice", "room", "hi");
+    caller who = user("john");
+    auto [me, err] = connect_user(*f.ctx, who, json::object{{"id", "john"}, {"name", "John"}}, f.tick());
+    REQUIRE(me);
+    CHECK(me->at("total_unread_count") == 1);
+    CHECK(me->at("unread_channels") == 1);
+    CHECK(me->at("mutes").as_array().empty());
+    CHECK(me->at("channel_mutes").as_array().empty());
+    CHECK(me->at("devices").as_array().empty());
+    CHECK(me->at("name") == "John");
+    auto [none, mismatch] = connect_user(*f.ctx, who, json::object{{"id", "mallory"}}, f.tick());
+    CHECK_FALSE(none);
+    CHECK(error_code_of(mismatch, 400) == 4);
+    auto [none2, typed] = connect_user(*f.ctx, who, json::object{{"id", "john"}, {"name", 7}}, f.tick());
+    CHECK_FALSE(none2);
+    CHECK(message_of(typed).find("name") != std::string::npos);
+}
+
+TEST_CASE("every error has Stream's envelope and status")
+{
+    fixture f;
+    REQUIRE(create(f, "john", "room", {"john"}).status == 201);
+    CHECK(error_code_of(f.call("GET", "/nowhere", "", user("john")), 404) == 16);
+    CHECK(error_code_of(f.call("GET", "/channels", "", user("john")), 405) == 4);
+    CHECK(error_code_of(f.call("POST", "/channels", "{\"limit\":", user("john")), 400) == 4);
+    CHECK(error_code_of(f.call("POST", "/channels", "[1,2]", user("john")), 400) == 4);
+    CHECK(error_code_of(f.call("POST", "/channels/messaging/nope/message", R"({"message":{"text":"x"}})", user("john")), 404) == 16);
+    CHECK(error_code_of(f.call("POST", "/channels/messaging/room/message", R"({"message":{"text":"x"}})", user("zed")), 403) == 17);
+    CHECK(error_code_of(f.call("POST", "/channels/messaging/room/message", R"({"message":"x"})", user("john")), 400) == 4);
+    CHECK(error_code_of(f.call("POST", "/channels/bad:type/x/query", "{}", user("john")), 400) == 4);
+    auto e = f.call("POST", "/channels", R"({"state":"yes"})", user("john"));
+    CHECK(error_code_of(e, 400) == 4);
+    CHECK(message_of(e) == "QueryChannels failed with error: \"state must be a boolean\"");
+    CHECK(route_name("POST", "/channels/messaging/room/query") == "POST /channels/{type}/{id}/query");
+    CHECK(route_name("GET", "/nowhere").empty());
+}
+
+TEST_CASE("mark all channels read, and delivery receipts")
+{
+    fixture f;
+    const auto john = f.connect("john");
+    REQUIRE(create(f, "alice", "a", {"alice", "john"}).status == 201);
+    REQUIRE(create(f, "alice", "b", {"alice", "john"}).status == 201);
+    send(f, "alice", "a", "1", "a1");
+    send(f, "alice", "b", "2", "b1");
+    CHECK(f.call("GET", "/unread", "", user("john")).body.at("total_unread_count") == 2);
+    f.frames.clear();
+    auto all = f.call("POST", "/channels/read", "{}", user("john", john));
+    REQUIRE(all.status == 201);
+    CHECK(all.body.at("event").at("type") == "notification.mark_read");
+    CHECK(all.body.at("event").at("unread_channels") == 0);
+    CHECK(f.call("GET", "/unread", "", user("john")).body.at("total_unread_count") == 0);
+    CHECK(f.of_type(john, "notification.mark_read").size() == 1);
+
+    REQUIRE(f.call("POST", "/channels/messaging/a/query", R"({"watch":true})", user("john", john)).status == 201);
+    f.frames.clear();
+    auto d = f.call("POST", "/channels/delivered",
+                    R"({"latest_delivered_messages":[{"cid":"messaging:a","id":"a1"}]})", user("alice"));
+    REQUIRE(d.status == 201);
+    auto delivered = f.of_type(john, "message.delivered");
+    REQUIRE(delivered.size() == 1);
+    CHECK(delivered[0].at("last_delivered_message_id") == "a1");
+    CHECK(delivered[0].at("user").at("id") == "alice");
+    CHECK(error_code_of(f.call("POST", "/channels/delivered", R"({"latest_delivered_messages":[5]})", user("alice")), 400) == 4);
+}
