@@ -24,9 +24,10 @@ release: deps
 
 bench: deps
 	cmake --preset release
-	cmake --build --preset release -j $(JOBS) --target bench_codec bench_http_pool
+	cmake --build --preset release -j $(JOBS) --target bench_codec bench_http_pool bench_emulator
 	build/release/tests/bench/bench_codec
 	build/release/tests/bench/bench_http_pool
+	build/release/tests/bench/bench_emulator
 
 clean:
 	rm -rf build

@@ -64,6 +64,11 @@ api_response error_response(int code, int http_status, std::string_view operatio
 /// the rate limiter (limits are per endpoint) and logs. Empty for an unknown path.
 std::string route_name(std::string_view method, std::string_view path);
 
+/// Stream's operation name of an endpoint, for "<Operation> failed with error: …" messages, e.g.
+/// "QueryChannels"; "Request" for an unknown path. The server uses it for the errors it raises
+/// itself (auth, limits), the handlers for theirs: one table, so the two cannot drift apart.
+std::string operation_name(std::string_view method, std::string_view path);
+
 /// Routes and runs a REST request (every endpoint of issue "emulator" §1). Never throws: bad input
 /// gets the right 4xx envelope; an internal failure gets 500 + code -1.
 api_response handle(const api_request& request, context& ctx);

@@ -219,6 +219,22 @@ api_response get_message(session& s, const path_params& p)
     return ok(s, std::move(out));
 }
 
+namespace {
+/// Stores an edited message (full or partial update), announces message.updated, answers it.
+api_response store_update(session& s, const channel_row& c, message_row m, message_input in, std::string text)
+{
+    if (text != m.text) in.stored["message_text_updated_at"] = s.now_text;
+    m.text = std::move(text);
+    m.extra = json::serialize(in.stored);
+    m.updated_at = s.now;
+    s.db().update_message(m);
+    announce(s, c, "message.updated", m, s.who.server ? m.user_id : s.who.user_id);
+    json::object out;
+    out["message"] = message_json(s, m);
+    return ok(s, std::move(out));
+}
+} // namespace
+
 api_response update_message(session& s, const path_params& p)
 {
     const json::object body = parse_body(s.req);
@@ -229,16 +245,8 @@ api_response update_message(session& s, const path_params& p)
     require_author(s, m, "update");
     message_input in = read_message_input(*input);
     if (in.id && *in.id != m.id) bad_input("message.id does not match the message being updated");
-    const std::string old_text = m.text;
-    if (in.text) m.text = *in.text;
-    if (m.text != old_text) in.stored["message_text_updated_at"] = s.now_text;
-    m.extra = json::serialize(in.stored);
-    m.updated_at = s.now;
-    s.db().update_message(m);
-    announce(s, c, "message.updated", m, s.who.server ? m.user_id : s.who.user_id);
-    json::object out;
-    out["message"] = message_json(s, m);
-    return ok(s, std::move(out));
+    std::string text = in.text.value_or(m.text);
+    return store_update(s, c, std::move(m), std::move(in), std::move(text));
 }
 
 api_response update_message_partial(session& s, const path_params& p)
@@ -266,16 +274,8 @@ api_response update_message_partial(session& s, const path_params& p)
             current.erase((*unset)[i].get_string());
         }
     message_input in = read_message_input(current);
-    const std::string old_text = m.text;
-    m.text = in.text.value_or("");
-    if (m.text != old_text) in.stored["message_text_updated_at"] = s.now_text;
-    m.extra = json::serialize(in.stored);
-    m.updated_at = s.now;
-    s.db().update_message(m);
-    announce(s, c, "message.updated", m, s.who.server ? m.user_id : s.who.user_id);
-    json::object out;
-    out["message"] = message_json(s, m);
-    return ok(s, std::move(out));
+    std::string text = in.text.value_or("");
+    return store_update(s, c, std::move(m), std::move(in), std::move(text));
 }
 
 api_response delete_message(session& s, const path_params& p)

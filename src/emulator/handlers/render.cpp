@@ -69,8 +69,10 @@ channel_config config_for(std::string_view type)
 {
     channel_config cfg;
     cfg.name = std::string(type);
-    cfg.created_at = from_nanos(0);
-    cfg.updated_at = from_nanos(0);
+    // Built-in channel types have existed since the emulator's reference date, 2024-01-01T00:00:00Z.
+    constexpr std::int64_t builtin_types_since = 1'704'067'200LL * 1'000'000'000LL;
+    cfg.created_at = from_nanos(builtin_types_since);
+    cfg.updated_at = from_nanos(builtin_types_since);
     const bool live = type == "livestream";
     cfg.typing_events = true;
     cfg.read_events = !live;

@@ -125,6 +125,12 @@ std::string route_name(std::string_view method, std::string_view path)
     return std::string(r.found->method) + " " + r.found->pattern;
 }
 
+std::string operation_name(std::string_view method, std::string_view path)
+{
+    const lookup r = find_route(method, path);
+    return r.found ? std::string(r.found->operation) : std::string("Request");
+}
+
 api_response handle(const api_request& request, context& ctx)
 {
     std::string_view operation = "Request";

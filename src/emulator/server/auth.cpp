@@ -13,20 +13,6 @@ auth_result refuse(int code, std::string reason, int status = 401)
     return auth_result{std::nullopt, auth_failure{code, status, std::move(reason)}};
 }
 
-std::vector<std::string_view> segments(std::string_view path)
-{
-    std::vector<std::string_view> out;
-    while (!path.empty()) {
-        if (path.front() == '/') {
-            path.remove_prefix(1);
-            continue;
-        }
-        const auto slash = path.find('/');
-        out.push_back(path.substr(0, slash));
-        path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash);
-    }
-    return out;
-}
 
 } // namespace
 
@@ -84,41 +70,5 @@ auth_result authenticate(const credentials& in, const emulator_config& cfg,
     return auth_result{std::move(who), {}};
 }
 
-std::string operation_name(std::string_view method, std::string_view path)
-{
-    const auto s = segments(path);
-    const auto n = s.size();
-    const auto at = [&](std::size_t i) { return i < n ? s[i] : std::string_view{}; };
-    if (at(0) == "channels") {
-        if (n == 1 && method == "POST") return "QueryChannels";
-        if (n == 2 && s[1] == "read" && method == "POST") return "MarkChannelsRead";
-        if (n == 2 && s[1] == "delivered" && method == "POST") return "MarkDelivered";
-        if ((n == 3 || n == 4) && s.back() == "query" && method == "POST") return "GetOrCreateChannel";
-        if (n == 4 && method == "POST") {
-            if (s[3] == "stop-watching") return "StopWatchingChannel";
-            if (s[3] == "message") return "SendMessage";
-            if (s[3] == "read") return "MarkRead";
-            if (s[3] == "event") return "SendEvent";
-        }
-        if (n == 3 && method == "POST") return "UpdateChannel";
-    }
-    if (at(0) == "messages" && n == 2) {
-        if (method == "GET") return "GetMessage";
-        if (method == "POST") return "UpdateMessage";
-        if (method == "DELETE") return "DeleteMessage";
-    }
-    if (n == 1) {
-        if (at(0) == "users") {
-            if (method == "GET") return "QueryUsers";
-            if (method == "POST") return "UpdateUsers";
-            if (method == "PATCH") return "UpdateUsersPartial";
-        }
-        if (at(0) == "unread" && method == "GET") return "UnreadCounts";
-        if (at(0) == "sync" && method == "POST") return "Sync";
-        if (at(0) == "members" && method == "GET") return "QueryMembers";
-        if (at(0) == "connect") return "Connect";
-    }
-    return "Request";
-}
 
 } // namespace streamchat::emu

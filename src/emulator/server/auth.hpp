@@ -54,10 +54,6 @@ struct auth_result {
 auth_result authenticate(const credentials& in, const emulator_config& cfg,
                          std::chrono::system_clock::time_point now);
 
-/// Stream's operation name for an endpoint, used in error messages ("QueryChannels failed with
-/// error: …"); "Request" for paths the server does not recognise.
-std::string operation_name(std::string_view method, std::string_view path);
-
 } // namespace streamchat::emu
 
 #endif

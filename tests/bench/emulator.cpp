@@ -1,0 +1,511 @@
+// The emulator under load, side by side in one run:
+//  - queryChannels pages (30 channels, message_limit 1, state, no watch) for a member of 5,000
+//    seeded channels, sorted by last_message_at descending: (a) the first page, (b) a deep page at
+//    offset 990, (c) the same depth reached by keyset paging (last_message_at < the 990th
+//    channel's value, offset 0). Through the SDK's rest_client over loopback HTTP, and, for
+//    comparison, the same request body straight into the handlers (emu::handle: no HTTP, no
+//    client, no auth; the SQLite store plus JSON building) on a second, identically seeded store.
+//  - WebSocket fan-out: N = 1, 10, 100 watchers (distinct users, one /connect WebSocket each,
+//    watching one livestream channel), one sender posting messages one after the other with
+//    rest_client; counted until every watcher received every message.new.
+// Client, server and the io_context all run in the benchmark thread, so every figure is the cost
+// of client and server together on one core. Prints items/s (pages, events), then the ratios.
+
+#include "ratio_report.hpp"
+
+#include "emulator/api.hpp"
+#include "emulator/hub.hpp"
+#include "emulator/store/store.hpp"
+#include "rest/url.hpp"
+
+#include <streamchat/emulator.hpp>
+#include <streamchat/rest_client.hpp>
+#include <streamchat/timestamp.hpp>
+#include <streamchat/token.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+namespace emu = streamchat::emu;
+using tcp = asio::ip::tcp;
+using streamchat::error_code;
+
+constexpr int page_size = 30;
+constexpr int deep_offset = 990;
+const std::string bench_user = "bench-user";
+/// A step that takes longer than this is reported as an error instead of hanging the run.
+constexpr auto step_deadline = std::chrono::seconds(10);
+
+streamchat::emulator_config bench_config()
+{
+    streamchat::emulator_config cfg;
+    cfg.seed.users = 50;
+    cfg.seed.channels = 5000;
+    cfg.seed.messages_per_channel = 5;
+    cfg.seed.for_user = bench_user;
+    return cfg;
+}
+
+/// Runs `ioc` until `done` or the deadline; false on timeout.
+template <class Pred>
+bool run_until(asio::io_context& ioc, Pred done, std::chrono::steady_clock::duration limit = step_deadline)
+{
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+        const auto now = std::chrono::steady_clock::now();
+        if (now >= deadline) return false;
+        ioc.run_one_for(deadline - now);
+    }
+    return true;
+}
+
+/// The one io_context, emulator and (lazily) the handler-level store every benchmark shares.
+struct world {
+    asio::io_context ioc;
+    std::optional<streamchat::emulator> emu;
+    std::string setup_error;
+    std::optional<streamchat::timestamp> keyset_bound; ///< last_message_at of the 990th channel (0-based).
+    std::string deep_first_cid;                         ///< First cid of the offset-990 page.
+    double seed_seconds = 0;
+
+    streamchat::client_config client(const std::string& user) const
+    {
+        streamchat::client_config c;
+        c.base_url = emu->base_url();
+        c.api_key = emu->config().api_key;
+        c.user_id = user;
+        c.token = streamchat::make_user_token(emu->config().api_secret, user);
+        c.http.max_retries = 0; // a failure must show, not be papered over by a retry
+        return c;
+    }
+};
+
+world& the_world()
+{
+    static world w;
+    return w;
+}
+
+// ------------------------------------------------------------------ queryChannels
+
+enum class page_kind { first, deep, keyset };
+
+const char* page_name(page_kind k)
+{
+    switch (k) {
+    case page_kind::first: return "query_channels/first_page";
+    case page_kind::deep: return "query_channels/offset_990";
+    case page_kind::keyset: return "query_channels/keyset_990";
+    }
+    return "?";
+}
+
+const char* handler_page_name(page_kind k)
+{
+    switch (k) {
+    case page_kind::first: return "handler_only/first_page";
+    case page_kind::deep: return "handler_only/offset_990";
+    case page_kind::keyset: return "handler_only/keyset_990";
+    }
+    return "?";
+}
+
+streamchat::query_channels_request page_request(page_kind k, const world& w)
+{
+    streamchat::query_channels_request req;
+    req.filter_conditions = streamchat::filter::members_in(std::vector<std::string>{bench_user});
+    if (k == page_kind::keyset && w.keyset_bound)
+        req.filter_conditions = std::move(req.filter_conditions) && streamchat::filter::lt("last_message_at", *w.keyset_bound);
+    req.sort = streamchat::sort::by("last_message_at", streamchat::sort_direction::descending);
+    req.limit = page_size;
+    req.offset = k == page_kind::deep ? deep_offset : 0;
+    req.message_limit = 1;
+    req.state = true;
+    req.watch = false;
+    return req;
+}
+
+/// One page through the client; nullopt + `why` on failure.
+std::optional<streamchat::query_channels_response> fetch(world& w, streamchat::rest_client& c,
+                                                         streamchat::query_channels_request req, std::string& why)
+{
+    bool done = false;
+    error_code err;
+    streamchat::diagnostics diag;
+    streamchat::query_channels_response out;
+    c.async_query_channels(std::move(req), diag, [&](error_code ec, streamchat::query_channels_response r) {
+        done = true;
+        err = ec;
+        out = std::move(r);
+    });
+    if (!run_until(w.ioc, [&] { return done; })) {
+        why = "queryChannels did not complete within the deadline";
+        return std::nullopt;
+    }
+    if (err) {
+        why = "queryChannels failed: " + err.message() + " " + diag.client_message;
+        return std::nullopt;
+    }
+    return out;
+}
+
+void bm_query_channels(benchmark::State& st, page_kind k)
+{
+    world& w = the_world();
+    if (!w.setup_error.empty()) {
+        st.SkipWithError(w.setup_error.c_str());
+        return;
+    }
+    streamchat::rest_client client(w.ioc.get_executor(), w.client(bench_user));
+    const auto req = page_request(k, w);
+    std::string why;
+    if (!fetch(w, client, req, why)) { // warm-up: opens the keep-alive connection
+        st.SkipWithError(why.c_str());
+        return;
+    }
+    long channels = 0;
+    for (auto _ : st) {
+        auto page = fetch(w, client, req, why);
+        if (!page) {
+            st.SkipWithError(why.c_str());
+            break;
+        }
+        if (page->channels.size() != page_size) {
+            st.SkipWithError(("a page held " + std::to_string(page->channels.size()) + " channels").c_str());
+            break;
+        }
+        channels += static_cast<long>(page->channels.size());
+    }
+    st.SetItemsProcessed(static_cast<long>(st.iterations()));
+    st.counters["channels/s"] = benchmark::Counter(static_cast<double>(channels), benchmark::Counter::kIsRate);
+    client.shutdown();
+    w.ioc.poll();
+}
+
+/// The same pages without HTTP: the request body the SDK sends, straight into emu::handle().
+struct handler_world {
+    streamchat::emulator_config cfg = bench_config();
+    std::unique_ptr<emu::store> db;
+    emu::hub realtime;
+    std::optional<emu::context> ctx;
+    std::string error;
+};
+
+handler_world& the_handler_world()
+{
+    static handler_world h = [] {
+        handler_world out;
+        out.db = emu::open_store(out.cfg, out.error);
+        if (out.db && !emu::seed_store(*out.db, out.cfg.seed, out.error)) out.db.reset();
+        return out;
+    }();
+    if (h.db && !h.ctx) h.ctx.emplace(emu::context{*h.db, h.realtime, h.cfg});
+    return h;
+}
+
+std::string request_body(const streamchat::query_channels_request& r)
+{
+    return R"({"filter_conditions":)" + r.filter_conditions.to_json() + R"(,"sort":)" + r.sort.to_json() +
+           R"(,"limit":)" + std::to_string(*r.limit) + R"(,"offset":)" + std::to_string(*r.offset) +
+           R"(,"message_limit":)" + std::to_string(*r.message_limit) + R"(,"state":true,"watch":false,"presence":false})";
+}
+
+void bm_handler(benchmark::State& st, page_kind k)
+{
+    handler_world& h = the_handler_world();
+    if (!h.db) {
+        st.SkipWithError(("handler store: " + h.error).c_str());
+        return;
+    }
+    emu::api_request req;
+    req.method = "POST";
+    req.path = "/channels";
+    req.body = request_body(page_request(k, the_world()));
+    req.who.user_id = bench_user;
+    for (auto _ : st) {
+        req.now = std::chrono::system_clock::now();
+        emu::api_response res = emu::handle(req, *h.ctx);
+        const auto it = res.body.find("channels");
+        if (res.status / 100 != 2 || it == res.body.end() || !it->value().is_array() ||
+            it->value().get_array().size() != page_size) {
+            st.SkipWithError(("handler answered " + std::to_string(res.status) + ": " +
+                              json::serialize(res.body).substr(0, 300)).c_str());
+            break;
+        }
+        // The server serialises every answer: count that too.
+        benchmark::DoNotOptimize(json::serialize(res.body));
+    }
+    st.SetItemsProcessed(static_cast<long>(st.iterations()));
+    st.counters["channels/s"] =
+        benchmark::Counter(static_cast<double>(st.iterations() * page_size), benchmark::Counter::kIsRate);
+}
+
+// ------------------------------------------------------------------ WebSocket fan-out
+
+/// One watcher: a /connect WebSocket that counts the message.new frames it receives.
+struct watcher : std::enable_shared_from_this<watcher> {
+    websocket::stream<beast::tcp_stream> ws;
+    beast::flat_buffer buffer;
+    std::string connection_id;
+    long message_new = 0;
+    bool reading = false;
+    std::string error;
+
+    explicit watcher(asio::any_io_executor ex) : ws(std::move(ex)) {}
+
+    void read_loop()
+    {
+        reading = true;
+        buffer.clear();
+        ws.async_read(buffer, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) {
+                self->reading = false;
+                if (ec != websocket::error::closed && ec != asio::error::operation_aborted) self->error = ec.message();
+                return;
+            }
+            // A client would parse the frame; the count only needs its type, which the emulator
+            // writes as `"type":"message.new"` (the message's own type is "regular").
+            const auto data = buffer_view(self->buffer);
+            if (data.find(R"("type":"message.new")") != std::string_view::npos) ++self->message_new;
+            self->read_loop();
+        });
+    }
+
+    static std::string_view buffer_view(const beast::flat_buffer& b)
+    {
+        const auto d = b.data();
+        return {static_cast<const char*>(d.data()), d.size()};
+    }
+};
+
+std::string connect_target(const world& w, const std::string& user)
+{
+    const json::object payload{{"user_id", user}, {"user_details", json::object{{"id", user}, {"name", user}}}};
+    return "/connect?json=" + streamchat::detail::percent_encode(json::serialize(payload)) +
+           "&api_key=" + streamchat::detail::percent_encode(w.emu->config().api_key) + "&authorization=" +
+           streamchat::detail::percent_encode(streamchat::make_user_token(w.emu->config().api_secret, user)) +
+           "&stream-auth-type=jwt";
+}
+
+/// Connects, reads the first health.check (connection id), then watches `channel` through rest_client.
+asio::awaitable<void> open_watcher(world& w, std::shared_ptr<watcher> me, std::string user, std::string channel)
+{
+    co_await beast::get_lowest_layer(me->ws).async_connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), w.emu->port()), asio::use_awaitable);
+    co_await me->ws.async_handshake("127.0.0.1:" + std::to_string(w.emu->port()), connect_target(w, user),
+                                    asio::use_awaitable);
+    co_await me->ws.async_read(me->buffer, asio::use_awaitable);
+    const json::value first = json::parse(watcher::buffer_view(me->buffer));
+    me->connection_id = std::string(first.at("connection_id").as_string());
+
+    streamchat::rest_client client(w.ioc.get_executor(), w.client(user));
+    client.set_connection_id(me->connection_id);
+    streamchat::query_channel_request q;
+    q.type = "livestream";
+    q.id = channel;
+    q.watch = true;
+    q.messages = streamchat::message_pagination{.limit = 0};
+    streamchat::diagnostics diag;
+    auto [ec, state] = co_await client.async_query_channel(q, diag, asio::as_tuple(asio::use_awaitable));
+    client.shutdown();
+    if (ec) throw std::runtime_error("watch failed for " + user + ": " + ec.message() + " " + diag.client_message);
+    me->read_loop();
+}
+
+void bm_fanout(benchmark::State& st, int watchers)
+{
+    world& w = the_world();
+    if (!w.setup_error.empty()) {
+        st.SkipWithError(w.setup_error.c_str());
+        return;
+    }
+    static int run_id = 0;
+    const std::string channel = "fanout-" + std::to_string(watchers) + "-" + std::to_string(++run_id);
+
+    std::vector<std::shared_ptr<watcher>> ws;
+    int opened = 0;
+    std::string open_error;
+    for (int i = 0; i < watchers; ++i) {
+        auto me = std::make_shared<watcher>(w.ioc.get_executor());
+        ws.push_back(me);
+        asio::co_spawn(w.ioc, open_watcher(w, me, "watcher-" + std::to_string(i), channel),
+                       [&](std::exception_ptr ep) {
+                           ++opened;
+                           if (!ep || !open_error.empty()) return;
+                           try {
+                               std::rethrow_exception(ep);
+                           } catch (const std::exception& e) {
+                               open_error = e.what();
+                           }
+                       });
+    }
+    if (!run_until(w.ioc, [&] { return opened == watchers; }) || !open_error.empty()) {
+        st.SkipWithError(open_error.empty() ? "watchers did not connect within the deadline" : open_error.c_str());
+        return;
+    }
+
+    streamchat::rest_client sender(w.ioc.get_executor(), w.client("fan-sender"));
+    long sent = 0, acked = 0, target = 0;
+    std::string send_error;
+    std::function<void()> send_next = [&] {
+        ++sent;
+        streamchat::send_message_request m;
+        m.type = "livestream";
+        m.id = channel;
+        m.message.text = "fan-out " + std::to_string(sent);
+        sender.async_send_message(std::move(m), [&](error_code ec, streamchat::message_response) {
+            ++acked;
+            if (ec && send_error.empty()) send_error = "send failed: " + ec.message();
+            if (sent < target) send_next();
+        });
+    };
+    auto batch_done = [&] {
+        if (acked < target || !send_error.empty()) return !send_error.empty();
+        for (const auto& x : ws)
+            if (x->message_new < target) return false;
+        return true;
+    };
+    // Messages per timed batch: the sender waits for each answer before posting the next one.
+    const long batch = 32;
+    auto run_batch = [&]() -> bool {
+        target += batch;
+        send_next();
+        if (!run_until(w.ioc, batch_done)) send_error = "a batch was not delivered within the deadline";
+        return send_error.empty();
+    };
+    if (!run_batch()) { // warm-up: the sender's connection, the channel's first messages
+        st.SkipWithError(send_error.c_str());
+    } else {
+        const long before = target;
+        while (st.KeepRunningBatch(batch)) {
+            if (!run_batch()) {
+                st.SkipWithError(send_error.c_str());
+                break;
+            }
+        }
+        const long messages = target - before;
+        st.SetItemsProcessed(messages * watchers); // delivered message.new events, summed over watchers
+        st.counters["messages/s"] = benchmark::Counter(static_cast<double>(messages), benchmark::Counter::kIsRate);
+    }
+
+    sender.shutdown();
+    for (const auto& x : ws)
+        x->ws.async_close(websocket::close_code::normal, [x](beast::error_code) {});
+    run_until(w.ioc, [&] {
+        for (const auto& x : ws)
+            if (x->reading) return false;
+        return true;
+    }, std::chrono::seconds(2));
+    for (const auto& x : ws) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(x->ws).socket().close(ignored);
+    }
+    w.ioc.poll();
+}
+
+// ------------------------------------------------------------------ setup
+
+void set_up(world& w)
+{
+    const auto t0 = std::chrono::steady_clock::now();
+    w.emu.emplace(w.ioc.get_executor(), bench_config());
+    std::string why;
+    if (auto ec = w.emu->start(&why)) {
+        w.setup_error = "emulator start failed: " + ec.message() + " " + why;
+        return;
+    }
+    w.seed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    // The keyset bound: last_message_at of the channel at position 990 (0-based) in this order,
+    // so "last_message_at < bound" starts right after position 990... unless times tie; the
+    // check below reports how the keyset page lines up with the offset page.
+    streamchat::rest_client c(w.ioc.get_executor(), w.client(bench_user));
+    auto probe = page_request(page_kind::first, w);
+    probe.limit = 1;
+    probe.offset = deep_offset - 1;
+    auto row = fetch(w, c, probe, why);
+    if (!row || row->channels.empty() || !row->channels[0].channel.last_message_at) {
+        w.setup_error = "keyset probe failed: " + why;
+        return;
+    }
+    w.keyset_bound = *row->channels[0].channel.last_message_at;
+    auto deep = fetch(w, c, page_request(page_kind::deep, w), why);
+    auto keyset = fetch(w, c, page_request(page_kind::keyset, w), why);
+    c.shutdown();
+    w.ioc.poll();
+    if (!deep || !keyset || deep->channels.empty() || keyset->channels.empty()) {
+        w.setup_error = "deep/keyset probe failed: " + why;
+        return;
+    }
+    int same = 0;
+    for (std::size_t i = 0; i < deep->channels.size() && i < keyset->channels.size(); ++i)
+        same += deep->channels[i].channel.cid == keyset->channels[i].channel.cid;
+    std::printf("emulator: 5,000 channels x 5 messages, member bench-user, seeded and started in %.2f s\n"
+                "keyset bound last_message_at < %s; keyset page = offset-990 page in %d of %zu positions\n"
+                "client, server and io_context share the benchmark thread (one core does both sides)\n\n",
+                w.seed_seconds, streamchat::format_timestamp(*w.keyset_bound).c_str(), same, deep->channels.size());
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+
+    world& w = the_world();
+    set_up(w);
+    if (!w.setup_error.empty()) std::fprintf(stderr, "setup: %s\n", w.setup_error.c_str());
+
+    for (page_kind k : {page_kind::first, page_kind::deep, page_kind::keyset})
+        benchmark::RegisterBenchmark(page_name(k), bm_query_channels, k)
+            ->MinTime(0.5)->UseRealTime()->Unit(benchmark::kMicrosecond);
+    for (page_kind k : {page_kind::first, page_kind::deep, page_kind::keyset})
+        benchmark::RegisterBenchmark(handler_page_name(k), bm_handler, k)
+            ->MinTime(0.5)->UseRealTime()->Unit(benchmark::kMicrosecond);
+    const int fanouts[] = {1, 10, 100};
+    for (int n : fanouts)
+        benchmark::RegisterBenchmark(("ws_fanout/watchers:" + std::to_string(n)).c_str(), bm_fanout, n)
+            ->MinTime(0.5)->UseRealTime()->Unit(benchmark::kMicrosecond);
+
+    streamchat::bench::ratio_reporter reporter;
+    benchmark::RunSpecifiedBenchmarks(&reporter);
+    benchmark::Shutdown();
+
+    std::printf("\nratios (same run, pages/s or events/s):\n");
+    reporter.print_ratio("queryChannels: the first page is ", " the rate of the offset-990 page",
+                         page_name(page_kind::first), page_name(page_kind::deep));
+    reporter.print_ratio("queryChannels: keyset paging to depth 990 is ", " the rate of offset 990",
+                         page_name(page_kind::keyset), page_name(page_kind::deep));
+    reporter.print_ratio("handlers alone (no HTTP): the first page is ", " the rate of offset 990",
+                         handler_page_name(page_kind::first), handler_page_name(page_kind::deep));
+    reporter.print_ratio("handlers alone (no HTTP): keyset is ", " the rate of offset 990",
+                         handler_page_name(page_kind::keyset), handler_page_name(page_kind::deep));
+    reporter.print_ratio("WebSocket fan-out: 100 watchers deliver ", " the events/s of 1 watcher",
+                         "ws_fanout/watchers:100", "ws_fanout/watchers:1");
+
+    if (w.emu) w.emu->stop();
+    w.ioc.poll();
+    return 0;
+}
