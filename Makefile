@@ -1,10 +1,12 @@
-# Two entry points on a fresh Debian 12 machine:
+# Entry points on a fresh Debian 12 machine:
 #   make test   install missing packages, configure the dev preset (ASan+UBSan, -Werror), build, run every test
-#   make demo   (arrives with the demo issue)
+#   make demo   install missing packages, build the release preset's streamchat-demo and run it: an in-process
+#               emulator seeded with 5,000 channels, then first page, profiles, paging past the 1,000-offset cap,
+#               channel switches and a send, each timed, with a summary next to the scale-plan targets
 #   make bench  configure the release preset (benchmarks on), build them, run them and print the tables
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps test build release bench clean
+.PHONY: all deps test build release demo bench clean
 
 all: build
 
@@ -21,6 +23,11 @@ test: build
 release: deps
 	cmake --preset release
 	cmake --build --preset release -j $(JOBS)
+
+demo: deps
+	cmake --preset release
+	cmake --build --preset release -j $(JOBS) --target streamchat-demo
+	build/release/examples/streamchat-demo
 
 bench: deps
 	cmake --preset release
