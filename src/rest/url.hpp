@@ -37,6 +37,11 @@ boost::system::result<base_url> parse_base_url(std::string_view text, std::strin
 /// `! ' ( ) *` are escaped too (strictly safer; servers decode both).
 std::string percent_encode(std::string_view text);
 
+/// Decodes %XX escapes; a malformed escape stays as written (never fails: the caller judges the
+/// result). With `plus_is_space`, '+' becomes ' ' (form encoding, for query components only:
+/// encodeURIComponent always escapes a literal '+', so both encoders round-trip).
+std::string percent_decode(std::string_view text, bool plus_is_space = false);
+
 /// Builds "?k1=v1&k2=v2" with keys and values percent-encoded, in insertion order.
 class query_builder {
 public:

@@ -4,6 +4,8 @@
 // Request targets as clients send them: "/path?k=v&k2=v2", percent-encoded (axios uses
 // encodeURIComponent, the WebSocket URL uses URLSearchParams where a space is '+').
 
+#include "rest/url.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,10 +16,7 @@ namespace streamchat::emu {
 
 using query_params = std::vector<std::pair<std::string, std::string>>;
 
-/// Decodes %XX escapes; a malformed escape stays as written (never fails: the handler judges the
-/// result). With `plus_is_space`, '+' becomes ' ' (form encoding, used for query components only:
-/// encodeURIComponent always escapes a literal '+', so both encoders round-trip).
-std::string percent_decode(std::string_view text, bool plus_is_space);
+using detail::percent_decode; // the SDK's, next to its percent_encode (src/rest/url.hpp)
 
 /// A target split into its decoded path and its decoded query parameters, in order.
 struct parsed_target {

@@ -4,6 +4,7 @@
 #include <streamchat/token.hpp>
 #include <streamchat/version.hpp>
 
+#include "rest/url.hpp"
 #include "support/run_coro.hpp"
 #include "support/scripted_server.hpp"
 
@@ -70,18 +71,7 @@ std::map<std::string, std::string> query_of(const std::string& target)
     auto q = target.find('?');
     if (q == std::string::npos) return out;
     std::string rest = target.substr(q + 1);
-    auto decode = [](std::string s) {
-        std::string r;
-        for (std::size_t i = 0; i < s.size(); ++i) {
-            if (s[i] == '%' && i + 2 < s.size()) {
-                r += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
-                i += 2;
-            } else {
-                r += s[i];
-            }
-        }
-        return r;
-    };
+    const auto decode = [](std::string_view v) { return streamchat::detail::percent_decode(v); };
     std::size_t pos = 0;
     while (pos <= rest.size()) {
         auto amp = rest.find('&', pos);
