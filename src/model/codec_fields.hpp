@@ -121,7 +121,9 @@ error_code decode_fields(const json::object& obj, T& out, const field<T> (&table
     if (custom && extra) {
         for (const auto& kv : *custom) {
             const std::string_view key = kv.key();
-            if (key.empty() || find_field(table, key) == no_field)
+            // A custom key named "custom" is dropped like a modelled name: written back flat it
+            // would be read as the custom object again and flattened (no stable round trip).
+            if (key != "custom" && (key.empty() || find_field(table, key) == no_field))
                 extra->emplace(key, kv.value()); // emplace: a top-level key of the same name wins
         }
     }

@@ -8,7 +8,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <cmath>
 #include <new>
+#include <vector>
 
 namespace streamchat {
 
@@ -67,11 +69,35 @@ error_code from_json_impl(std::string_view text, T& out, std::string* where,
     }
 }
 
+/// Replaces non-finite doubles with null, as JavaScript's JSON.stringify does. Custom data may
+/// hold infinity (Boost.JSON reads `1e400` so) and Boost.JSON 1.81 would write it as `Infinity`,
+/// which is not JSON: the text would not decode again. Iterative: app-built data may nest deeply.
+void null_non_finite(json::value& root)
+{
+    std::vector<json::value*> todo{&root};
+    while (!todo.empty()) {
+        json::value& v = *todo.back();
+        todo.pop_back();
+        if (const double* d = v.if_double()) {
+            if (!std::isfinite(*d))
+                v = nullptr;
+        } else if (json::array* a = v.if_array()) {
+            for (auto& e : *a)
+                todo.push_back(&e);
+        } else if (json::object* o = v.if_object()) {
+            for (auto& kv : *o)
+                todo.push_back(&kv.value());
+        }
+    }
+}
+
 template <class T>
 std::string to_json_impl(const T& v) noexcept
 {
     try {
-        return json::serialize(detail::encode(v));
+        json::value doc = detail::encode(v);
+        null_non_finite(doc);
+        return json::serialize(doc);
     } catch (...) {
         return {};
     }

@@ -7,6 +7,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <cmath>
 #include <limits>
 
 namespace streamchat::emu {
@@ -116,6 +117,22 @@ std::optional<std::string> session::own_connection() const
 
 namespace {
 
+/// True if `v` holds a number beyond double range (`1e999`): Boost.JSON reads it as infinity and
+/// would store it as `Infinity`, which is not JSON (the `json_valid(extra)` CHECKs fail). Stream
+/// refuses such numbers too. Recursion is bounded by the parser's max_depth.
+bool has_non_finite(const json::value& v)
+{
+    if (const double* d = v.if_double()) return !std::isfinite(*d);
+    if (const json::array* a = v.if_array()) {
+        for (const auto& e : *a)
+            if (has_non_finite(e)) return true;
+    } else if (const json::object* o = v.if_object()) {
+        for (const auto& kv : *o)
+            if (has_non_finite(kv.value())) return true;
+    }
+    return false;
+}
+
 json::object parse_object(std::string_view text, std::string_view what)
 {
     if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return {};
@@ -125,6 +142,7 @@ json::object parse_object(std::string_view text, std::string_view what)
     json::value v = json::parse(json::string_view(text.data(), text.size()), ec, {}, opt);
     if (ec) bad_input(std::string(what) + " is not valid JSON: " + ec.message());
     if (!v.is_object()) bad_input(std::string(what) + " must be a JSON object");
+    if (has_non_finite(v)) bad_input(std::string(what) + " has a number out of range");
     return std::move(v.as_object());
 }
 

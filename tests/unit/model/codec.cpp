@@ -537,6 +537,46 @@ TEST_CASE("numbers: range, fractions and huge values", "[codec][errors]")
                             "message.reply_count: expected an integer within 32 bits");
 }
 
+TEST_CASE("a custom key named custom is dropped, so decoding what was encoded is stable", "[codec][fuzz]")
+{
+    // Found by tests/fuzz/fuzz_codec: {"custom":{"custom":{…}}} kept an object named "custom" in
+    // extra; written back flat it was flattened again on the next decode.
+    channel c;
+    REQUIRE_FALSE(from_json(R"({"cid":"a:b","custom":{"custom":{"k":1},"color":"red"}})", c));
+    CHECK_FALSE(c.extra.contains("custom"));
+    CHECK(c.extra.at("color") == "red");
+    const std::string once = to_json(c);
+    channel again;
+    REQUIRE_FALSE(from_json(once, again));
+    CHECK(to_json(again) == once);
+
+    channel_state st;
+    REQUIRE_FALSE(from_json(R"({"channel":{"cid":"a:b","custom":{"custom":{"k":1}}},"messages":[]})", st));
+    const std::string s1 = to_json(st);
+    channel_state st2;
+    REQUIRE_FALSE(from_json(s1, st2));
+    CHECK(to_json(st2) == s1);
+}
+
+TEST_CASE("custom numbers beyond double range encode as null, so the text decodes again", "[codec][fuzz]")
+{
+    // Found by tests/fuzz/fuzz_codec: Boost.JSON reads 1e3093 as infinity and would write it
+    // back as `Infinity`, which is not JSON. Encoded like JSON.stringify does: null.
+    const std::string frame = R"({"type":"message.new","cid":"messaging:general","n":1e3093,)"
+                              R"("deep":[{"x":-1e400}],"message":{"id":"a1","big":1e999}})";
+    event e;
+    REQUIRE_FALSE(from_json(frame, e));
+    const std::string once = to_json(e);
+    const json::value doc = parse(once); // valid JSON
+    CHECK(doc.at("n").is_null());
+    CHECK(doc.at("deep").at(0).at("x").is_null());
+    CHECK(doc.at("message").at("big").is_null());
+    event again;
+    std::string where;
+    REQUIRE_FALSE(from_json(once, again, &where));
+    CHECK(to_json(again) == once);
+}
+
 TEST_CASE("malformed and truncated JSON is rejected without crashing", "[codec][errors]")
 {
     for (const char* text : {"", " ", "{", "}", "nul", "{\"id\":\"x\",}", "{\"id\":\"x\"", "{'id':'x'}",
