@@ -131,6 +131,9 @@ enum class filter_kind {
     nor,       ///< None of the sub-filters (`$nor`).
 };
 
+/// The logical operator's wire name ("$and", "$or", "$nor"); empty for `all` and `condition`.
+std::string_view to_string(filter_kind kind) noexcept;
+
 /// A filter expression: a small tree of conditions and logical operators, a plain value type.
 ///
 /// Builders accept anything and never throw; `validate()` reports what Stream would reject or

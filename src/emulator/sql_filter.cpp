@@ -140,9 +140,7 @@ struct translator {
         case filter_kind::nor:
             break;
         }
-        const std::string_view name = f.kind() == filter_kind::and_ ? "$and"
-                                    : f.kind() == filter_kind::or_  ? "$or"
-                                                                    : "$nor";
+        const std::string_view name = to_string(f.kind());
         const std::string_view joiner = f.kind() == filter_kind::and_ ? " AND " : " OR ";
         const std::string self = path.empty() ? std::string(name) : path + "." + std::string(name);
         sql_fragment joined;

@@ -8,6 +8,18 @@
 
 namespace streamchat {
 
+std::string_view to_string(filter_kind kind) noexcept
+{
+    switch (kind) {
+    case filter_kind::and_: return "$and";
+    case filter_kind::or_: return "$or";
+    case filter_kind::nor: return "$nor";
+    case filter_kind::all:
+    case filter_kind::condition: break;
+    }
+    return {};
+}
+
 std::string_view to_string(filter_op op) noexcept
 {
     switch (op) {
@@ -305,9 +317,7 @@ struct validator {
         case filter_kind::nor:
             break;
         }
-        const std::string_view name = f.kind() == filter_kind::and_ ? "$and"
-                                    : f.kind() == filter_kind::or_  ? "$or"
-                                                                    : "$nor";
+        const std::string_view name = to_string(f.kind());
         const std::string self = path.empty() ? std::string(name) : path + "." + std::string(name);
         if (depth + 1 > filter::max_depth)
             return fail(self, "nesting deeper than " + std::to_string(filter::max_depth) + " levels");

@@ -42,16 +42,6 @@ json::value operand(const filter& f)
     return a;
 }
 
-std::string_view logical_name(filter_kind k)
-{
-    switch (k) {
-    case filter_kind::and_: return "$and";
-    case filter_kind::or_: return "$or";
-    case filter_kind::nor: return "$nor";
-    default: return "";
-    }
-}
-
 json::object to_object(const filter& f);
 
 json::array children_array(const filter& f)
@@ -102,7 +92,7 @@ json::object to_object(const filter& f)
     case filter_kind::nor:
         break;
     }
-    o[logical_name(f.kind())] = children_array(f);
+    o[to_string(f.kind())] = children_array(f);
     return o;
 }
 

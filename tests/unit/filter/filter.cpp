@@ -390,3 +390,12 @@ TEST_CASE("parse_filter rejects malformed input with a reason and leaves out unt
         CHECK(why == "id.$in: $in has 1001 values, more than 1000");
     }
 }
+
+TEST_CASE("logical operators name themselves as on the wire")
+{
+    CHECK(to_string(filter_kind::and_) == "$and");
+    CHECK(to_string(filter_kind::or_) == "$or");
+    CHECK(to_string(filter_kind::nor) == "$nor");
+    CHECK(to_string(filter_kind::all).empty());
+    CHECK(to_string(filter_kind::condition).empty());
+}
