@@ -4,7 +4,7 @@
 //   cpp20_rest_tour BASE_URL API_KEY API_SECRET USER_ID
 //
 // Against Stream's hosted API: cpp20_rest_tour https://chat.stream-io-api.com <key> <secret> john
-// (The local emulator that makes this runnable with no account arrives with its own issue.)
+// Against the local emulator (no account needed), see README.md "To run the emulator on its own".
 
 #include <streamchat/streamchat.hpp>
 

@@ -11,7 +11,7 @@
 
 namespace streamchat {
 
-/// How requests authenticate (`stream-auth-type`, protocol §1.3, §1.5).
+/// How requests authenticate (`stream-auth-type`, docs/protocol.md §1.3, §1.5).
 enum class auth_type {
     jwt,      ///< `Authorization: <raw JWT>`.
     anonymous ///< No `Authorization` header; `stream-auth-type: anonymous`.

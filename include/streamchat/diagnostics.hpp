@@ -14,7 +14,7 @@
 
 namespace streamchat {
 
-/// Rate-limit figures from `X-RateLimit-*` and `Retry-After` headers (protocol §4.5).
+/// Rate-limit figures from `X-RateLimit-*` and `Retry-After` headers (docs/protocol.md §4.4).
 struct rate_limit_info {
     /// `X-RateLimit-Limit`: requests allowed in the window. Empty: header absent.
     std::optional<std::int64_t> limit{};
@@ -28,7 +28,7 @@ struct rate_limit_info {
     bool empty() const noexcept { return !limit && !remaining && !reset && !retry_after; }
 };
 
-/// Stream's error envelope (protocol §4.2), kept field for field.
+/// Stream's error envelope (docs/protocol.md §4.1), kept field for field.
 struct api_error {
     int code = 0;                                      ///< Stream's `code` (e.g. 4, 9, 40).
     int status_code = 0;                               ///< `StatusCode` (the HTTP status the server meant).

@@ -21,7 +21,7 @@ enum class error : int {
     invalid_argument = 1,     ///< An argument is out of its documented domain.
     invalid_filter,           ///< A filter is malformed (unknown operator, wrong operand shape, empty $or…).
     invalid_sort,             ///< A sort has too many fields, an empty field or a bad direction.
-    limit_exceeded,           ///< A limit/offset/size is above what the server accepts (protocol §10.11).
+    limit_exceeded,           ///< A limit/offset/size exceeds the server's (docs/protocol.md §3.2).
     invalid_id,               ///< A channel type/id, user id or message id breaks the id rules.
     invalid_url,              ///< A base URL cannot be parsed or uses an unsupported scheme.
 
@@ -58,7 +58,7 @@ enum class error : int {
     already_running,          ///< A single-instance operation is already outstanding.
 };
 
-/// Error codes Stream reports in the `code` field of its error envelope (protocol §4.3).
+/// Error codes Stream reports in the `code` field of its error envelope (docs/protocol.md §4.2).
 /// Codes not listed here still travel in this category with their numeric value.
 enum class api_errc : int {
     internal_error = -1,            ///< Internal server error.
@@ -103,7 +103,7 @@ inline error_code make_error_code(api_errc e) noexcept { return {static_cast<int
 /// An error_code for any Stream server code, listed in `api_errc` or not.
 inline error_code make_api_error_code(int stream_code) noexcept { return {stream_code, api_category()}; }
 
-// ---- classification (protocol §4.3, §4.4)
+// ---- classification (docs/protocol.md §4.2, §4.3)
 
 /// True for Stream code 40 (the token provider should be asked again) and the local token_expired.
 bool is_token_expired(const error_code& ec) noexcept;

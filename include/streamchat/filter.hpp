@@ -2,7 +2,7 @@
 #define STREAMCHAT_FILTER_HPP
 
 /// @file
-/// A typed builder for Stream's Mongo-like filter language (protocol §8.1): queryChannels,
+/// A typed builder for Stream's Mongo-like filter language (docs/protocol.md §9.1): queryChannels,
 /// queryUsers, queryMembers and search take one. Building never fails or throws; mistakes are
 /// reported by `validate()`, which the SDK calls before anything is sent.
 ///
@@ -41,7 +41,7 @@
 namespace streamchat {
 
 /// Operators applying to one field. `ne` and `nin` are legacy (absent from the current docs,
-/// protocol §8.1) but still accepted by Stream.
+/// docs/protocol.md §9.1) but still accepted by Stream.
 enum class filter_op {
     eq,           ///< `$eq`: equal (a scalar), or exactly this set (an array, `eq_array`).
     ne,           ///< `$ne`: not equal.
@@ -146,8 +146,8 @@ std::string_view to_string(filter_kind kind) noexcept;
 /// @endcode
 class filter {
 public:
-    /// Deepest nesting of logical operators that `validate` accepts ("nesting deeply is legal but
-    /// discouraged", protocol §8.1; queries this deep are a bug, and deep trees cost recursion).
+    /// Deepest nesting of logical operators that `validate` accepts (deep nesting is "legal but
+    /// discouraged", docs/protocol.md §9.1; queries this deep are a bug and cost recursion).
     static constexpr std::size_t max_depth = 8;
     /// Most conditions (leaves) in one filter that `validate` accepts. An SDK bound: Stream
     /// publishes none, and real queries use a handful.
@@ -166,7 +166,7 @@ public:
     /// `{"field": v}` (equality).
     static filter eq(std::string field, filter_value v);
     /// `{"field": {"$eq": [..]}}`: the field equals exactly this set (e.g. `members`,
-    /// `filter_tags`, protocol §8.2). Needs a non-empty array.
+    /// `filter_tags`, docs/protocol.md §9.2). Needs a non-empty array.
     static filter eq_array(std::string field, std::vector<filter_value> values);
     /// `{"field": {"$ne": v}}`.
     static filter ne(std::string field, filter_value v);
@@ -191,7 +191,7 @@ public:
     /// `{"field": {"$contains": v}}`; v is a non-null scalar.
     static filter contains(std::string field, filter_value v);
     /// `{"members": {"$in": [..]}}`: channels with any of these users as members. Production
-    /// channel queries should always include the current user this way (protocol §8.2).
+    /// channel queries should always include the current user this way (docs/protocol.md §9.2).
     static filter members_in(std::vector<filter_value> user_ids) { return in("members", std::move(user_ids)); }
     /// Any operator with a scalar operand, for code that picks the operator at run time.
     static filter condition(std::string field, filter_op op, filter_value v);

@@ -7,8 +7,8 @@
 ///
 /// Conventions shared by every type: ids are `std::string`, times are `streamchat::timestamp`,
 /// optional wire fields are `std::optional`, and `extra` keeps every key that is not a modelled
-/// field (custom data is flattened on the wire, protocol §6.1), so decoding and re-encoding a
-/// payload loses nothing. Only identity fields are required when decoding (user/message/device
+/// field (custom data is flattened on the wire, docs/protocol.md §7.1), so decoding and re-encoding
+/// a payload loses nothing. Only identity fields are required when decoding (user/message/device
 /// `id`, channel `cid` or `type`+`id`, reaction `type`, read-state `user`, channel-state
 /// `channel`, event `type`, error `code`); the other fields the spec marks required take their
 /// defaults when absent and are always written back.

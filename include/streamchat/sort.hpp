@@ -2,7 +2,7 @@
 #define STREAMCHAT_SORT_HPP
 
 /// @file
-/// Sort order for queries (protocol §8.5): an ordered list of (field, direction), primary key
+/// Query sort order (docs/protocol.md §9.3): an ordered list of (field, direction), primary key
 /// first, sent as `[{"field":"last_message_at","direction":-1}]`. A list, not an object, because
 /// JSON object key order is not guaranteed (the JS client warns about exactly that).
 

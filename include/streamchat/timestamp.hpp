@@ -2,7 +2,7 @@
 #define STREAMCHAT_TIMESTAMP_HPP
 
 /// @file
-/// Wire timestamps: RFC 3339 in UTC with up to nanosecond precision (protocol §4.1).
+/// Wire timestamps: RFC 3339 in UTC with up to nanosecond precision (docs/protocol.md §1.6).
 
 #include <chrono>
 #include <optional>

@@ -2,7 +2,7 @@
 #define STREAMCHAT_TOKEN_HPP
 
 /// @file
-/// Stream's JWTs (protocol §1.4): HS256 user, server and dev tokens, their decoding and
+/// Stream's JWTs (docs/protocol.md §1.4): HS256 user, server and dev tokens, their decoding and
 /// verification, and the token provider the client asks again when the server answers code 40.
 ///
 /// Creation matches the official JS client byte for byte, so a token made here and one made by
@@ -24,9 +24,9 @@ namespace streamchat {
 // ------------------------------------------------------------------ creation
 
 /// A user token `{"user_id":…[,"exp":…][,"iat":…]}` signed with HS256, in the JS client's key
-/// order. Without `iat` none is added: the JS client signs with `noTimestamp` (protocol §1.4).
-/// `user_id` must be UTF-8; it is escaped like `JSON.stringify` does (quotes, backslashes and
-/// control characters escaped, everything else verbatim).
+/// order. Without `iat` none is added: the JS client signs with `noTimestamp`
+/// (docs/protocol.md §1.4). `user_id` must be UTF-8; it is escaped like `JSON.stringify` does
+/// (quotes, backslashes and control characters escaped, everything else verbatim).
 /// @par Example
 /// `make_user_token("secret", "john")` is
 /// `eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ1c2VyX2lkIjoiam9obiJ9.yrpLD2gUq_TIyxMKpDBHQO391KGCNrFl-RvMT-p90MU`.
@@ -93,7 +93,7 @@ boost::system::result<token_claims> verify_token(std::string_view token, std::st
 ///
 /// Contract:
 /// - The client calls it when connecting and again whenever the server answers code 40 (token
-///   expired) over WebSocket or REST (protocol §2.6); never concurrently with itself.
+///   expired) over WebSocket or REST (docs/protocol.md §5.6); never concurrently with itself.
 /// - It must invoke the handler exactly once, with a token or with an error. Never drop it
 ///   uninvoked: the waiting operation could then only end by its timeout or by cancellation.
 /// - It may complete on any executor or thread, even inline before returning: the caller

@@ -3,7 +3,7 @@
 
 /// @file
 /// Base64 for JWTs. Encoding follows whichever form Stream's JS client uses (base64url without
-/// padding for signed tokens, standard alphabet with padding for dev tokens, protocol §1.4);
+/// padding for signed tokens, standard alphabet with padding for dev tokens, docs/protocol.md §1.4);
 /// decoding is deliberately lenient because both forms reach the server.
 
 #include <optional>

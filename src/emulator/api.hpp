@@ -22,7 +22,7 @@ namespace streamchat::emu {
 class hub;
 class store;
 
-/// Who is calling, as established by the server from the token (protocol §1.3–1.5).
+/// Who is calling, as established by the server from the token (docs/protocol.md §1.3–1.5).
 struct caller {
     std::string user_id{};       ///< The user acting (token `user_id`, or `user_id` query for server tokens).
     bool server = false;         ///< A server token (`{"server": true}`): admin rights.
@@ -56,8 +56,8 @@ struct context {
     const emulator_config& cfg;
 };
 
-/// Stream's error envelope (protocol §4.2): `code`, `message` ("<Operation> failed with error:
-/// \"<reason>\""), `StatusCode`, `more_info`, `details: []`.
+/// Stream's error envelope (docs/protocol.md §4.1): `code`, `message`
+/// ("<Operation> failed with error: \"<reason>\""), `StatusCode`, `more_info`, `details: []`.
 api_response error_response(int code, int http_status, std::string_view operation, std::string_view reason);
 
 /// A stable name of the endpoint a request hits, e.g. "POST /channels/{type}/{id}/query", used by
@@ -69,8 +69,8 @@ std::string route_name(std::string_view method, std::string_view path);
 /// itself (auth, limits), the handlers for theirs: one table, so the two cannot drift apart.
 std::string operation_name(std::string_view method, std::string_view path);
 
-/// Routes and runs a REST request (every endpoint of issue "emulator" §1). Never throws: bad input
-/// gets the right 4xx envelope; an internal failure gets 500 + code -1.
+/// Routes and runs a REST request (every endpoint of docs/protocol.md §2.1). Never throws: bad
+/// input gets the right 4xx envelope; an internal failure gets 500 + code -1.
 api_response handle(const api_request& request, context& ctx);
 
 /// WebSocket handshake data: upserts the user from `user_details` (custom fields flattened) and

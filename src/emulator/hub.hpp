@@ -2,8 +2,8 @@
 #define STREAMCHAT_SRC_EMULATOR_HUB_HPP
 
 // The emulator's realtime registry: WebSocket connections, which connection watches which channel,
-// and delivery of events (protocol §7.2). Sans-io: a connection is a `sender` callback, so the
-// REST handlers and the tests use the hub without sockets. Single-threaded (the emulator's executor).
+// and delivery of events (docs/protocol.md §6.2). Sans-io: a connection is a `sender` callback,
+// so REST handlers and tests need no sockets. Single-threaded (the emulator's executor).
 
 #include <boost/json/object.hpp>
 
@@ -22,7 +22,7 @@ class hub {
 public:
     /// Writes one text frame to a connection (the WebSocket layer queues it).
     using sender = std::function<void(std::shared_ptr<const std::string> frame)>;
-    /// Builds one recipient's copy of an event (unread counts are per user, protocol §7.1).
+    /// Builds one recipient's copy of an event (unread counts are per user, docs/protocol.md §6.1).
     using personalise = std::function<boost::json::object(const std::string& user_id)>;
 
     /// Registers a connection of `user_id`; returns its new connection id.

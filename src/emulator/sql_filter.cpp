@@ -2,7 +2,7 @@
 // schema's trusted expressions, fixed keywords and `?`; every value, JSON key and LIKE pattern
 // supplied by a caller is a bound parameter.
 //
-// Semantics chosen here (protocol §8 leaves them open; Mongo's are the model):
+// Semantics chosen here, where Stream's docs are silent (docs/protocol.md §9.1), after Mongo's:
 // - Conditions are two-valued as seen from `$nor`: a field that is absent/NULL fails `$eq`,
 //   `$in`, `$gt`..`$lte`, and satisfies `$ne v` and `$nin [..]` unless the list holds null
 //   (`IS NOT ?`, `IS NULL OR NOT IN`). `$nor` is `NOT COALESCE(a OR b, 0)` so a NULL child

@@ -1,7 +1,7 @@
 #ifndef STREAMCHAT_SRC_EMULATOR_SQL_FILTER_HPP
 #define STREAMCHAT_SRC_EMULATOR_SQL_FILTER_HPP
 
-// Stream filters and sorts (protocol §8) as parameterised SQL for SQLite. User input never becomes
+// Filters and sorts (docs/protocol.md §9) as parameterised SQLite SQL. User input never becomes
 // SQL text: values are bound as parameters, field names are looked up in a schema of trusted SQL
 // expressions, and custom fields are read with `json_each(<extra column>)` matching `key = ?`, so
 // even the key is a bound parameter. (Not json_extract: SQLite 3.40's quoted JSON paths stop at an

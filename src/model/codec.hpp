@@ -26,9 +26,9 @@
 ///  * `null` means absent, for every field (and a null required field is missing).
 ///  * A present field of the wrong JSON type is an error (wrong_type); integers must be integral
 ///    and fit the C++ type (invalid_value); times must be RFC 3339 strings (invalid_timestamp).
-///  * Unknown keys go to `extra`. A nested `custom` object is flattened into `extra` (protocol
-///    §6.1); on a clash the top-level key wins, and custom keys named like a modelled field or
-///    `custom` are dropped (they could not be written back flat).
+///  * Unknown keys go to `extra`. A nested `custom` object is flattened into `extra`
+///    (docs/protocol.md §7.1); on a clash the top-level key wins, and custom keys named like a
+///    modelled field or `custom` are dropped (they could not be written back flat).
 ///  * api_error alone keeps no `extra` (unknown keys are dropped) and skips `details` and
 ///    `exception_fields` entries of an unexpected shape, so an envelope always yields its code.
 ///  * Nothing throws except std::bad_alloc (callers at the SDK boundary catch it).

@@ -1,7 +1,7 @@
 #ifndef STREAMCHAT_SRC_REST_VALIDATION_HPP
 #define STREAMCHAT_SRC_REST_VALIDATION_HPP
 
-// Checks applied to application input before anything is sent (protocol §3.2 id rules, §10.11 limits).
+// Checks applied to application input before anything is sent (docs/protocol.md §3.1 id rules, §3.2 limits).
 // Each check returns an error code and writes a sentence naming the offending argument.
 
 #include <streamchat/error.hpp>

@@ -1,4 +1,5 @@
-// Error responses surfaced by the JS client with the right code and HTTP status (protocol §4.2-4.3).
+// Error responses surfaced by the JS client with the right code and HTTP status
+// (docs/protocol.md §4.1–4.2).
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { StreamChat } from 'stream-chat';

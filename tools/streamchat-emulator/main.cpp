@@ -22,7 +22,8 @@
 int main(int argc, char** argv)
 {
     streamchat::emulator_config cfg;
-    cfg.port = 3031; // not 3030: the JS client maps :3030 to :8800 for WebSockets (protocol §1.1)
+    // Not 3030: the JS client maps :3030 to :8800 for WebSockets (docs/protocol.md §1.1).
+    cfg.port = 3031;
     std::string rate_limits = "off";
     long long health_ms = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.health_check_interval).count();
 

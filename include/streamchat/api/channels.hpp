@@ -2,7 +2,7 @@
 #define STREAMCHAT_API_CHANNELS_HPP
 
 /// @file
-/// Requests and responses of the channel endpoints (protocol §3.1–3.3, §3.6, §3.7).
+/// Requests and responses of the channel endpoints (docs/protocol.md §2.2, §2.3, §2.5).
 
 #include <streamchat/filter.hpp>
 #include <streamchat/model/channel_state.hpp>

@@ -2,7 +2,7 @@
 #define STREAMCHAT_API_MESSAGES_HPP
 
 /// @file
-/// Requests and responses of the message endpoints (protocol §3.4, §3.5).
+/// Requests and responses of the message endpoints (docs/protocol.md §2.4).
 
 #include <streamchat/model/message.hpp>
 

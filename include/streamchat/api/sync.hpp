@@ -2,7 +2,7 @@
 #define STREAMCHAT_API_SYNC_HPP
 
 /// @file
-/// `POST /sync`: the events of a set of channels since a point in time (protocol §3.11).
+/// `POST /sync`: the events of a set of channels since a point in time (docs/protocol.md §8.4).
 
 #include <streamchat/model/event.hpp>
 #include <streamchat/timestamp.hpp>

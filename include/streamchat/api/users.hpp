@@ -2,7 +2,7 @@
 #define STREAMCHAT_API_USERS_HPP
 
 /// @file
-/// Requests and responses of the user endpoints (protocol §3.8, §3.9).
+/// Requests and responses of the user endpoints (docs/protocol.md §2.6).
 
 #include <streamchat/filter.hpp>
 #include <streamchat/model/user.hpp>

@@ -2,7 +2,7 @@
 #define STREAMCHAT_MODEL_ATTACHMENT_HPP
 
 /// @file
-/// Message attachments (`Attachment`, protocol §6.8).
+/// Message attachments (`Attachment`, docs/protocol.md §7.3).
 
 #include <boost/json/object.hpp>
 

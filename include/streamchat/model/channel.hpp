@@ -2,8 +2,8 @@
 #define STREAMCHAT_MODEL_CHANNEL_HPP
 
 /// @file
-/// Channels (`ChannelResponse`, protocol §6.2), their type configuration
-/// (`ChannelConfigWithInfo`, §6.3) and channel ids (`cid` = `type:id`).
+/// Channels (`ChannelResponse`), their type configuration (`ChannelConfigWithInfo`) and
+/// channel ids (`cid` = `type:id`); see docs/protocol.md §7.3.
 
 #include <streamchat/model/member.hpp>
 #include <streamchat/model/user.hpp>

@@ -2,7 +2,7 @@
 #define STREAMCHAT_MODEL_CHANNEL_STATE_HPP
 
 /// @file
-/// A channel with its state, as returned by query-channels and channel query (protocol §5).
+/// A channel and its state, as query-channels and channel query return it (docs/protocol.md §7.2).
 
 #include <streamchat/model/channel.hpp>
 #include <streamchat/model/member.hpp>

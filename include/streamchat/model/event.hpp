@@ -2,8 +2,8 @@
 #define STREAMCHAT_MODEL_EVENT_HPP
 
 /// @file
-/// WebSocket events (protocol §7): the catalogue of §7.3 as an enum, and one flat event struct
-/// whose optional members are filled according to the type.
+/// WebSocket events (docs/protocol.md §6): the catalogue of §6.3 as an enum, and one flat event
+/// struct whose optional members are filled according to the type.
 
 #include <streamchat/model/channel.hpp>
 #include <streamchat/model/member.hpp>
@@ -22,7 +22,7 @@
 
 namespace streamchat {
 
-/// Event types of the protocol catalogue (§7.3). Types outside it (custom events, polls,
+/// Event types of the catalogue (docs/protocol.md §6.3). Types outside it (custom events, polls,
 /// reminders, drafts, …) are `unknown`; their wire name is in `event::type_name`.
 enum class event_type {
     unknown = 0,                          ///< Not in the catalogue; see `event::type_name`.

@@ -44,7 +44,7 @@ error_code from_json(std::string_view text, message& out, std::string* where = n
 error_code from_json(std::string_view text, read_state& out, std::string* where = nullptr);
 error_code from_json(std::string_view text, channel_state& out, std::string* where = nullptr);
 error_code from_json(std::string_view text, event& out, std::string* where = nullptr);
-/// Decodes Stream's error envelope (protocol §4.2); `code` is required.
+/// Decodes Stream's error envelope (docs/protocol.md §4.1); `code` is required.
 error_code from_json(std::string_view text, api_error& out, std::string* where = nullptr);
 
 std::string to_json(const user& v);

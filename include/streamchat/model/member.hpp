@@ -2,7 +2,7 @@
 #define STREAMCHAT_MODEL_MEMBER_HPP
 
 /// @file
-/// Channel membership (`ChannelMemberResponse`, protocol §6.6).
+/// Channel membership (`ChannelMemberResponse`, docs/protocol.md §7.3).
 
 #include <streamchat/model/user.hpp>
 #include <streamchat/timestamp.hpp>

@@ -2,7 +2,7 @@
 #define STREAMCHAT_MODEL_MESSAGE_HPP
 
 /// @file
-/// Messages (`MessageResponse`, protocol §6.4).
+/// Messages (`MessageResponse`, docs/protocol.md §7.3).
 
 #include <streamchat/model/attachment.hpp>
 #include <streamchat/model/reaction.hpp>

@@ -2,8 +2,8 @@
 #define STREAMCHAT_MODEL_OWN_USER_HPP
 
 /// @file
-/// The connected user as the server describes it to itself (`OwnUserResponse`, protocol §6.5):
-/// the `me` of `health.check` and of the mute notifications.
+/// The connected user as the server describes it to itself (`OwnUserResponse`,
+/// docs/protocol.md §7.3): the `me` of `health.check` and of the mute notifications.
 
 #include <streamchat/model/channel.hpp>
 #include <streamchat/model/user.hpp>

@@ -2,7 +2,7 @@
 #define STREAMCHAT_MODEL_REACTION_HPP
 
 /// @file
-/// Message reactions (`ReactionResponse`, protocol §6.8).
+/// Message reactions (`ReactionResponse`, docs/protocol.md §7.3).
 
 #include <streamchat/model/user.hpp>
 #include <streamchat/timestamp.hpp>

@@ -2,7 +2,7 @@
 #define STREAMCHAT_MODEL_READ_STATE_HPP
 
 /// @file
-/// Per-member read state of a channel (`ReadStateResponse`, protocol §6.7).
+/// Per-member read state of a channel (`ReadStateResponse`, docs/protocol.md §7.3).
 
 #include <streamchat/model/user.hpp>
 #include <streamchat/timestamp.hpp>

@@ -2,7 +2,7 @@
 #define STREAMCHAT_MODEL_USER_HPP
 
 /// @file
-/// A chat user as the server returns it (`UserResponse`, protocol §6.5).
+/// A chat user as the server returns it (`UserResponse`, docs/protocol.md §7.3).
 
 #include <streamchat/timestamp.hpp>
 
@@ -34,8 +34,8 @@ struct user {
     std::optional<timestamp> last_active{};          ///< Last time the user was seen online.
     std::optional<timestamp> deactivated_at{};       ///< Set while deactivated.
     std::optional<timestamp> deleted_at{};           ///< Set once deleted.
-    /// Every other key: custom data (flattened on the wire, protocol §6.1) and Stream fields
-    /// not modelled here (`teams_role`, `privacy_settings`, …). Written back unchanged.
+    /// Every other key: custom data (flattened on the wire, docs/protocol.md §7.1) and Stream
+    /// fields not modelled here (`teams_role`, `privacy_settings`, …). Written back unchanged.
     boost::json::object extra{};
 };
 

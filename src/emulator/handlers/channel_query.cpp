@@ -1,4 +1,4 @@
-// One channel: get-or-create / watch (protocol §3.2), stop-watching (§3.3), update (§3.12).
+// One channel (docs/protocol.md §2.3): get-or-create / watch, stop-watching, update.
 
 #include "emulator/handlers/handlers.hpp"
 #include "emulator/handlers/render.hpp"

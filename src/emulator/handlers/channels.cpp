@@ -1,4 +1,5 @@
-// POST /channels (queryChannels, protocol §3.1) and the channel operations shared by endpoints.
+// POST /channels (queryChannels, docs/protocol.md §2.2) and the channel operations that several
+// endpoints share.
 
 #include "emulator/handlers/handlers.hpp"
 #include "emulator/handlers/render.hpp"

@@ -1,7 +1,7 @@
 #ifndef STREAMCHAT_SRC_EMULATOR_HANDLERS_HANDLERS_HPP
 #define STREAMCHAT_SRC_EMULATOR_HANDLERS_HANDLERS_HPP
 
-// The REST endpoints (issue "emulator" §1; protocol §3) and the channel operations several of
+// The REST endpoints (docs/protocol.md §2) and the channel operations several of
 // them share. Each endpoint reads the session's request and returns the success body; failures
 // throw api_failure (see session.hpp).
 

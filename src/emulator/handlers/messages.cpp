@@ -1,4 +1,4 @@
-// Messages: send (protocol §3.4), get / update / partial update / delete (§3.5).
+// Messages (docs/protocol.md §2.4): send, get, update, partial update and delete.
 
 #include "emulator/handlers/handlers.hpp"
 #include "emulator/handlers/render.hpp"

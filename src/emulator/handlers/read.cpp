@@ -1,4 +1,4 @@
-// Read state (protocol §3.6), events (§3.7) and unread counts (GET /unread).
+// Read state, typing and custom events (docs/protocol.md §2.5) and unread counts (GET /unread).
 
 #include "emulator/handlers/handlers.hpp"
 #include "emulator/handlers/render.hpp"

@@ -2,7 +2,7 @@
 #define STREAMCHAT_SRC_EMULATOR_HANDLERS_RENDER_HPP
 
 // Rows → the SDK's model structs → JSON through the SDK codec, so the emulator's shapes are the
-// shapes the SDK reads (protocol §5, §6), custom fields flattened.
+// shapes the SDK reads (docs/protocol.md §7), custom fields flattened.
 
 #include "emulator/handlers/session.hpp"
 
@@ -30,7 +30,7 @@ json::object member_json(session& s, const member_row& m);
 /// "<p>escaped text</p>\n", the server-rendered HTML of a message ("" for empty text).
 std::string render_html(std::string_view text);
 
-/// What a channel state carries (protocol §5).
+/// What a channel state carries (docs/protocol.md §7.2).
 struct state_options {
     bool messages = true;      ///< Include messages (state:true); otherwise `messages: []`.
     message_window window{};   ///< Which messages.

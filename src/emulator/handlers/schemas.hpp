@@ -1,7 +1,7 @@
 #ifndef STREAMCHAT_SRC_EMULATOR_HANDLERS_SCHEMAS_HPP
 #define STREAMCHAT_SRC_EMULATOR_HANDLERS_SCHEMAS_HPP
 
-// What queryChannels and queryUsers filters and sorts may name (protocol §8.2, §8.3, §8.5), as
+// What queryChannels and queryUsers filters and sorts may name (docs/protocol.md §9.2, §9.3), as
 // trusted SQL expressions for sql_filter. The channel query aliases `channels c` and the caller's
 // membership `members me`; the user query aliases `users u`.
 

@@ -99,7 +99,7 @@ const json::array* read_array(const json::object& o, std::string_view key, std::
 /// An integer in [min, max]; `fallback` when absent.
 int read_int(const json::object& o, std::string_view key, std::string_view name, int fallback, int min, int max);
 
-/// `type`/`id` path parameters checked against the id rules (protocol §3.2).
+/// `type`/`id` path parameters checked against the id rules (docs/protocol.md §3.1).
 void check_channel_path(const std::string& type, const std::string& id);
 
 /// User ids from `members`-like arrays: strings or objects with `user_id` (or `user.id`), and the

@@ -1,4 +1,4 @@
-// POST /sync (protocol §3.11): the logged events of the given channels since `last_sync_at`.
+// POST /sync (docs/protocol.md §8.4): the logged events of the given channels since `last_sync_at`.
 
 #include "emulator/handlers/handlers.hpp"
 #include "emulator/handlers/render.hpp"

@@ -1,5 +1,5 @@
-// Users: query (protocol §3.8), upsert and partial update (§3.9), and the WebSocket handshake
-// data (connect_user / disconnect_user, §2.2).
+// Users: query, upsert and partial update (docs/protocol.md §2.6), and the WebSocket handshake
+// data (connect_user / disconnect_user, §5.2).
 
 #include "emulator/handlers/handlers.hpp"
 #include "emulator/handlers/render.hpp"

@@ -33,7 +33,8 @@ auth_result authenticate(const credentials& in, const emulator_config& cfg,
     }
 
     std::string_view token = in.token;
-    // Raw JWT per protocol §1.3; a "Bearer " prefix is tolerated (curl users add it by habit).
+    // The token is a raw JWT (docs/protocol.md §1.3); a "Bearer " prefix, which curl users add
+    // by habit, is tolerated.
     if (token.starts_with("Bearer ") || token.starts_with("bearer ")) token.remove_prefix(7);
     if (token.empty()) return refuse(5, "Authorization header missing for stream-auth-type jwt");
 

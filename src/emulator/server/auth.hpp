@@ -1,7 +1,7 @@
 #ifndef STREAMCHAT_SRC_EMULATOR_SERVER_AUTH_HPP
 #define STREAMCHAT_SRC_EMULATOR_SERVER_AUTH_HPP
 
-// Who is calling (protocol §1.3–1.5, §10.2), decided from the api_key, the token and the
+// Who is calling (docs/protocol.md §1.3–1.5), decided from the api_key, the token and the
 // `stream-auth-type`, identically for REST (headers) and the WebSocket (query parameters).
 // Sans-io and clock-injected so every branch is testable without sockets.
 

@@ -1,8 +1,8 @@
 #ifndef STREAMCHAT_SRC_EMULATOR_SERVER_RATE_LIMITER_HPP
 #define STREAMCHAT_SRC_EMULATOR_SERVER_RATE_LIMITER_HPP
 
-// Stream-like rate limits (protocol §4.5): a fixed window per caller and endpoint, the figures of
-// `X-RateLimit-*` on every response, 429 + code 9 beyond. Sans-io: the clock is passed in.
+// Stream-like rate limits (docs/protocol.md §4.4): a fixed window per caller and endpoint, the
+// `X-RateLimit-*` figures on every response, 429 + code 9 beyond. Sans-io: the clock is passed in.
 
 #include <streamchat/emulator.hpp>
 

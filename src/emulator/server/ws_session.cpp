@@ -63,7 +63,7 @@ void ws_session::run(http::request<http::string_body> req)
     const auto& cfg = srv_->config();
     const auto target = parse_target(req_.target());
 
-    // The connect payload (§2.1): user_id, user_details, device, client_request_id, …
+    // Connect payload (docs/protocol.md §5.1): user_id, user_details, device, client_request_id, …
     json::object payload;
     bool payload_ok = true;
     if (auto text = find_param(target.query, "json")) {
@@ -122,7 +122,7 @@ void ws_session::run(http::request<http::string_body> req)
     ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
         res.set(http::field::server, "streamchat-emulator");
     }));
-    // Swift pings at the WebSocket level and waits for a health.check (protocol §2.4). The
+    // Swift pings at the WebSocket level and waits for a health.check (docs/protocol.md §5.4). The
     // callback may not start operations itself, hence the post.
     ws_.control_callback([weak = weak_from_this(), ex = srv_->get_executor()](websocket::frame_type kind, beast::string_view) {
         if (kind != websocket::frame_type::ping) return;
@@ -179,7 +179,8 @@ void ws_session::on_accept(error_code ec)
 
 void ws_session::fail_handshake(api_response err)
 {
-    // One `{"error":{…}}` frame, then close 1000: "permanent, do not reconnect" (protocol §2.3).
+    // One `{"error":{…}}` frame, then close 1000, which means "permanent, do not reconnect"
+    // (docs/protocol.md §5.3).
     err.body["duration"] = "0.00ms";
     json::object frame;
     frame["error"] = std::move(err.body);

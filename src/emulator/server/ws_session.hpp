@@ -1,7 +1,7 @@
 #ifndef STREAMCHAT_SRC_EMULATOR_SERVER_WS_SESSION_HPP
 #define STREAMCHAT_SRC_EMULATOR_SERVER_WS_SESSION_HPP
 
-// One `/connect` WebSocket (protocol §2): authentication from the query, the `health.check`
+// One `/connect` WebSocket (docs/protocol.md §5): authentication from the query, the `health.check`
 // handshake, health checks both ways, and a single writer draining a bounded queue that the hub
 // fills through the connection's sender.
 

@@ -95,7 +95,7 @@ struct event_row {
     std::string payload{}; ///< The event JSON as delivered to watchers (not personalised).
 };
 
-/// A window of a channel's messages (protocol §3.2 pagination), anchors already resolved to seq.
+/// A window of a channel's messages (docs/protocol.md §2.3), anchors already resolved to seq.
 struct message_window {
     int limit = 25;
     std::optional<std::int64_t> seq_lt{}, seq_lte{}, seq_gt{}, seq_gte{}, seq_around{};

@@ -115,7 +115,7 @@ inline caller anonymous(std::string id = "anon-1")
     return c;
 }
 
-/// Checks the error envelope of protocol §4.2 and returns its code.
+/// Checks the error envelope (docs/protocol.md §4.1) and returns its code.
 inline int error_code_of(const api_response& r, int status)
 {
     INFO(json::serialize(r.body));

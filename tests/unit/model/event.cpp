@@ -1,4 +1,4 @@
-// Events: the §7.3 catalogue both ways, typed payloads, unknown types kept whole.
+// Events: the docs/protocol.md §6.3 catalogue both ways, typed payloads, unknown types kept whole.
 
 #include <streamchat/model.hpp>
 
@@ -21,7 +21,7 @@ json::value parse(std::string_view text) { return json::parse(json::string_view(
 
 constexpr event_type last_type = event_type::connection_recovered;
 
-// Every wire name of protocol §7.3 the SDK interprets (plus the two local connection events).
+// Every catalogue name (docs/protocol.md §6.3) the SDK interprets, plus the two local events.
 const char* const catalogue[] = {
     "health.check", "message.new", "message.updated", "message.deleted", "message.undeleted",
     "message.read", "message.delivered", "typing.start", "typing.stop", "user.watching.start",
