@@ -29,15 +29,17 @@ namespace streamchat {
 
 namespace detail {
 struct rest_client_impl;
+class transport;
+class token_refresher;
 template <class T>
 concept not_diagnostics = !std::same_as<std::remove_cvref_t<T>, diagnostics>;
 } // namespace detail
 
 /** @brief Typed REST calls over a keep-alive connection pool.
 
-    Every call validates its request first (ids, limits of protocol §10.11, filters, sorts) and
+    Every call validates its request first (ids, limits of docs/protocol.md §3.2, filters, sorts) and
     fails with a `streamchat::error` before anything is sent when it is invalid. Each request carries
-    `api_key`, `user_id`, `connection_id` and the headers of protocol §1.3. A code-40 answer asks the
+    `api_key`, `user_id`, `connection_id` and the headers of docs/protocol.md §1.3. A code-40 answer asks the
     token provider again and resends (up to `client_config::max_token_refreshes`).
 
     @par Completion tokens
@@ -61,6 +63,12 @@ public:
     rest_client(executor_type ex, client_config config);
     /// Uses the given TLS context (it must outlive the client).
     rest_client(executor_type ex, boost::asio::ssl::context& tls, client_config config);
+    /// Sends through `net` (a scheduler, a pool shared by many clients, a test fake) and takes
+    /// tokens from `auth` (shared with the WebSocket of the same client). Either may be null:
+    /// then a pool to `config.base_url` / a refresher over `config.token` is made. Internal types;
+    /// used by `streamchat::client` and the tests.
+    rest_client(executor_type ex, client_config config, std::shared_ptr<detail::transport> net,
+                std::shared_ptr<detail::token_refresher> auth);
     ~rest_client();
     rest_client(const rest_client&) = delete;
     rest_client& operator=(const rest_client&) = delete;
