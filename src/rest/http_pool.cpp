@@ -1,5 +1,8 @@
 #include "rest/http_pool.hpp"
 
+#include "net/connector.hpp"
+#include "rest/retry_policy.hpp"
+
 #include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -46,26 +49,23 @@ constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 /// One pooled connection. Shared between the pool (idle list) and the request using it, so that
 /// closing it from a cancellation or shutdown never leaves a dangling stream.
 struct connection {
-    explicit connection(const asio::any_io_executor& ex) : resolver(ex), resolve_timer(ex), idle_timer(ex) {}
+    explicit connection(const asio::any_io_executor& ex) : parts(ex), idle_timer(ex) {}
 
-    tcp::resolver resolver;
-    asio::steady_timer resolve_timer; // bounds the resolve (the resolver has no deadline of its own)
+    connect_parts parts;
     asio::steady_timer idle_timer;
-    std::optional<beast::tcp_stream> plain;
-    std::optional<ssl::stream<beast::tcp_stream>> tls;
+    net_stream stream;
     beast::flat_buffer buffer;
     std::uint64_t idle_generation = 0; // invalidates idle-timer completions that lost a race
     int exchanges = 0;                 // completed request/response pairs; > 0 means "reused"
     bool closed = false;
 
-    bool has_stream() const noexcept { return plain.has_value() || tls.has_value(); }
-    beast::tcp_stream& lowest() noexcept { return tls ? tls->next_layer() : *plain; }
+    bool has_stream() const noexcept { return stream.is_open(); }
+    beast::tcp_stream& lowest() noexcept { return stream.lowest(); }
 
     void close() noexcept
     {
         closed = true;
-        resolver.cancel();
-        resolve_timer.cancel();
+        parts.cancel();
         idle_timer.cancel();
         if (has_stream()) lowest().close();
     }
@@ -143,17 +143,6 @@ error_code map_exchange_error(const error_code& ec)
     return error::connection_lost; // socket errors, eof, reset, TLS record errors, truncation
 }
 
-/// Failures while opening a connection that a later attempt may not hit (nothing was sent).
-bool retryable_connect_error(const error_code& ec)
-{
-    if (ec == error::resolve_timeout || ec == error::connect_timeout || ec == error::tls_handshake_timeout) return true;
-    if (ec.category() == asio::error::get_ssl_category()) return false; // certificate or protocol mismatch
-    if (ec == asio::error::host_not_found_try_again) return true;
-    if (ec.category() == asio::error::get_netdb_category() || ec.category() == asio::error::get_addrinfo_category())
-        return false;
-    return true; // refused, unreachable, reset during handshake...
-}
-
 } // namespace
 
 // ------------------------------------------------------------------------------------------- impl
@@ -163,17 +152,8 @@ struct http_pool::impl : std::enable_shared_from_this<http_pool::impl> {
         : ex(std::move(e)), url(std::move(u)), cfg(std::move(c)), tls_ctx(ctx), rng(std::random_device{}())
     {
         if (url.tls && !tls_ctx) {
-            try {
-                own_ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
-                own_ctx->set_options(ssl::context::default_workarounds | ssl::context::no_compression);
-                SSL_CTX_set_min_proto_version(own_ctx->native_handle(), TLS1_2_VERSION);
-                own_ctx->set_default_verify_paths(ctx_error);
-                tls_ctx = own_ctx.get();
-            } catch (const boost::system::system_error& failure) {
-                ctx_error = failure.code();
-            } catch (const std::exception&) {
-                ctx_error = make_error_code(boost::system::errc::not_enough_memory);
-            }
+            own_ctx = make_client_tls_context(ctx_error);
+            tls_ctx = own_ctx.get();
         }
     }
 
@@ -441,65 +421,9 @@ struct http_pool::impl : std::enable_shared_from_this<http_pool::impl> {
     static asio::awaitable<error_code> connect(std::shared_ptr<impl> self, std::shared_ptr<request_op> op,
                                                std::shared_ptr<connection> c)
     {
-        const auto deadline = steady::now() + self->cfg.connect_timeout;
-
-        // Resolve, bounded by a timer: getaddrinfo cannot be interrupted, so do not wait for it.
-        struct resolve_state {
-            bool done = false;
-            error_code ec;
-            tcp::resolver::results_type results;
-        };
-        auto rs = std::make_shared<resolve_state>();
-        c->resolver.async_resolve(self->url.host, std::to_string(self->url.port),
-                                  [rs, wc = std::weak_ptr<connection>(c)](error_code ec, tcp::resolver::results_type r) {
-                                      rs->done = true;
-                                      rs->ec = ec;
-                                      rs->results = std::move(r);
-                                      if (auto conn = wc.lock()) conn->resolve_timer.cancel();
-                                  });
-        c->resolve_timer.expires_at(deadline);
-        (void)co_await c->resolve_timer.async_wait(nothrow);
-        if (auto ec = self->interrupted(*op)) co_return ec;
-        if (!rs->done) {
-            c->resolver.cancel();
-            co_return error::resolve_timeout;
-        }
-        if (rs->ec) co_return rs->ec;
-
-        if (self->url.tls) c->tls.emplace(self->ex, *self->tls_ctx);
-        else c->plain.emplace(self->ex);
-        auto& lowest = c->lowest();
-        lowest.expires_at(deadline);
-        auto [cec, endpoint] = co_await lowest.async_connect(rs->results, nothrow);
-        (void)endpoint;
-        if (auto ec = self->interrupted(*op)) co_return ec;
-        if (cec == beast::error::timeout) co_return error::connect_timeout;
-        if (cec) co_return cec;
-        error_code ignored;
-        lowest.socket().set_option(tcp::no_delay(true), ignored);
-
-        if (c->tls) {
-            // SNI for host names only (RFC 6066 forbids IP literals). SSL_set_tlsext_host_name is a
-            // macro with an old-style cast, hence SSL_ctrl.
-            if (!self->url.host_is_ip() &&
-                SSL_ctrl(c->tls->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                         const_cast<char*>(self->url.host.c_str())) != 1)
-                co_return error_code(static_cast<int>(::ERR_get_error()), asio::error::get_ssl_category());
-            error_code vec;
-            if (self->cfg.verify_peer) {
-                c->tls->set_verify_mode(ssl::verify_peer, vec);
-                if (!vec) c->tls->set_verify_callback(ssl::host_name_verification(self->url.host), vec);
-            } else {
-                c->tls->set_verify_mode(ssl::verify_none, vec);
-            }
-            if (vec) co_return vec;
-            auto [hec] = co_await c->tls->async_handshake(ssl::stream_base::client, nothrow);
-            if (auto ec = self->interrupted(*op)) co_return ec;
-            if (hec == beast::error::timeout) co_return error::tls_handshake_timeout;
-            if (hec) co_return hec;
-        }
-        lowest.expires_never();
-        co_return error_code{};
+        co_return co_await async_open_stream(self->url, self->tls_ctx, self->cfg.verify_peer,
+                                             steady::now() + self->cfg.connect_timeout, c->parts, c->stream,
+                                             [&self, &op] { return self->interrupted(*op); });
     }
 
     template <class Stream>
@@ -564,30 +488,8 @@ struct http_pool::impl : std::enable_shared_from_this<http_pool::impl> {
     static asio::awaitable<exchange_result> exchange(std::shared_ptr<impl> self, std::shared_ptr<request_op> op,
                                                      std::shared_ptr<connection> c)
     {
-        if (c->tls) co_return co_await exchange_on(self, op, c, *c->tls);
-        co_return co_await exchange_on(self, op, c, *c->plain);
-    }
-
-    steady::duration backoff_delay(int retry)
-    {
-        using namespace std::chrono;
-        auto d = cfg.retry_backoff_initial;
-        for (int i = 1; i < retry && d < cfg.retry_backoff_max; ++i) d *= 2;
-        d = std::min(d, cfg.retry_backoff_max);
-        if (d <= steady::duration::zero()) return steady::duration::zero();
-        std::uniform_int_distribution<steady::rep> jitter(0, d.count() / 2);
-        return d - steady::duration(jitter(rng));
-    }
-
-    /// Delay a 429 asks for: Retry-After, else X-RateLimit-Reset - now, else empty.
-    static std::optional<steady::duration> rate_limit_delay(const rate_limit_info& rl)
-    {
-        if (rl.retry_after) return std::chrono::duration_cast<steady::duration>(*rl.retry_after);
-        if (rl.reset) {
-            const auto left = *rl.reset - std::chrono::system_clock::now();
-            return left > left.zero() ? std::chrono::duration_cast<steady::duration>(left) : steady::duration::zero();
-        }
-        return std::nullopt;
+        if (c->stream.tls) co_return co_await exchange_on(self, op, c, *c->stream.tls);
+        co_return co_await exchange_on(self, op, c, *c->stream.plain);
     }
 
     static asio::awaitable<void> wait_retry(std::shared_ptr<request_op> op, steady::duration d)
@@ -607,9 +509,8 @@ struct http_pool::impl : std::enable_shared_from_this<http_pool::impl> {
         self->active.insert(op.get());
         active_guard guard{self.get(), op.get()};
 
+        retry_policy policy(self->cfg, op->req.idempotent, self->rng());
         int attempts = 0;
-        int retries = 0;
-        bool stale_retry_used = false;
         error_code last;
         for (;;) {
             if (auto ec = self->interrupted(*op)) {
@@ -618,47 +519,35 @@ struct http_pool::impl : std::enable_shared_from_this<http_pool::impl> {
             }
             ++attempts;
             auto got = co_await acquire(self, op);
+            retry_decision next;
             if (got.ec) {
                 last = got.ec;
-                if (self->interrupted(*op) || !retryable_connect_error(got.ec) || retries >= self->cfg.max_retries)
+                if (self->interrupted(*op)) break;
+                next = policy.after_connect_failure(got.ec);
+            } else {
+                auto x = co_await exchange(self, op, got.conn);
+                op->conn.reset();
+                op->state = phase::starting;
+                const error_code stop = self->interrupted(*op);
+                self->release(got.conn, x.reusable && !x.ec && !stop);
+                if (stop) {
+                    last = stop;
                     break;
-                ++retries;
-                co_await wait_retry(op, self->backoff_delay(retries));
-                continue;
-            }
-
-            auto x = co_await exchange(self, op, got.conn);
-            op->conn.reset();
-            op->state = phase::starting;
-            const error_code stop = self->interrupted(*op);
-            self->release(got.conn, x.reusable && !x.ec && !stop);
-            if (stop) {
-                last = stop;
-                break;
-            }
-            if (!x.ec) {
-                if (x.response.status == 429 && self->cfg.retry_rate_limited && retries < self->cfg.max_retries) {
-                    const auto delay = rate_limit_delay(x.response.rate_limit).value_or(self->backoff_delay(retries + 1));
-                    if (delay <= self->cfg.max_rate_limit_wait) {
-                        ++retries;
-                        co_await wait_retry(op, delay);
-                        continue;
-                    }
                 }
-                x.response.attempts = attempts;
-                co_return result_type{error_code{}, std::move(x.response)};
+                if (!x.ec) {
+                    next = policy.after_response(x.response.status, x.response.rate_limit,
+                                                 std::chrono::system_clock::now());
+                    if (next.what == retry_decision::stop) {
+                        x.response.attempts = attempts;
+                        co_return result_type{error_code{}, std::move(x.response)};
+                    }
+                } else {
+                    last = x.ec;
+                    next = policy.after_exchange_failure(x.ec, x.reused, x.got_bytes, x.write_failed);
+                }
             }
-
-            last = x.ec;
-            if (x.ec != error::connection_lost) break;
-            const bool stale = x.reused && !x.got_bytes && (x.write_failed || op->req.idempotent);
-            if (stale && !stale_retry_used) {
-                stale_retry_used = true;
-                continue;
-            }
-            if (!op->req.idempotent || retries >= self->cfg.max_retries) break;
-            ++retries;
-            co_await wait_retry(op, self->backoff_delay(retries));
+            if (next.what == retry_decision::stop) break;
+            if (next.what == retry_decision::again_later) co_await wait_retry(op, next.delay);
         }
         http_response failed;
         failed.attempts = attempts;

@@ -4,7 +4,8 @@
 // The HTTP transport under the REST layer: a keep-alive connection pool to one host.
 
 #include "rest/http_message.hpp"
-#include "rest/url.hpp"
+#include "rest/transport.hpp"
+#include "wire/url.hpp"
 
 #include <streamchat/error.hpp>
 #include <streamchat/http_config.hpp>
@@ -72,13 +73,13 @@ namespace streamchat::detail {
 /// Destroying the pool (or calling shutdown()) completes every queued and in-flight request with
 /// error::shut_down; internals are reference-counted so this is safe while operations are pending.
 /// No threads are started. One pool is used from one strand (its executor); it is not thread-safe.
-class http_pool {
+class http_pool final : public transport {
 public:
     /// Connects to `url`. `tls_context` (optional, not owned, must outlive the pool) is used for
     /// https; when null the pool creates a client context with the system's default CA paths.
     http_pool(boost::asio::any_io_executor executor, base_url url, http_config config = {},
               boost::asio::ssl::context* tls_context = nullptr);
-    ~http_pool();
+    ~http_pool() override;
 
     http_pool(const http_pool&) = delete;
     http_pool& operator=(const http_pool&) = delete;
@@ -104,9 +105,16 @@ public:
             token, std::move(req));
     }
 
+    /// `transport`: the endpoint does not matter to a pool.
+    void async_send(endpoint_key, http_request req,
+                    boost::asio::any_completion_handler<void(error_code, http_response)> handler) override
+    {
+        async_request(std::move(req), std::move(handler));
+    }
+
     /// Fails every queued and in-flight request with error::shut_down, closes every connection and
     /// refuses new requests (they complete with error::shut_down). Idempotent.
-    void shutdown();
+    void shutdown() override;
 
     /// Connections currently open or being opened (for tests and metrics).
     std::size_t open_connections() const noexcept;
