@@ -1,6 +1,6 @@
 #include <streamchat/token.hpp>
 
-#include "auth/base64.hpp"
+#include "wire/base64.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>

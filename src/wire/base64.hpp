@@ -1,5 +1,5 @@
-#ifndef STREAMCHAT_AUTH_BASE64_HPP
-#define STREAMCHAT_AUTH_BASE64_HPP
+#ifndef STREAMCHAT_SRC_WIRE_BASE64_HPP
+#define STREAMCHAT_SRC_WIRE_BASE64_HPP
 
 /// @file
 /// Base64 for JWTs. Encoding follows whichever form Stream's JS client uses (base64url without

@@ -1,4 +1,4 @@
-#include "rest/url.hpp"
+#include "wire/url.hpp"
 
 #include <boost/asio/ip/address.hpp>
 

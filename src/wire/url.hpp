@@ -1,7 +1,8 @@
-#ifndef STREAMCHAT_SRC_REST_URL_HPP
-#define STREAMCHAT_SRC_REST_URL_HPP
+#ifndef STREAMCHAT_SRC_WIRE_URL_HPP
+#define STREAMCHAT_SRC_WIRE_URL_HPP
 
-// Base URLs of the REST API and the query strings appended to request targets.
+// URL coding both sides use: base URLs of the API, percent-coding, and the query strings
+// appended to request targets (the SDK builds them; the emulator parses them).
 
 #include <streamchat/error.hpp>
 

@@ -1,4 +1,4 @@
-#include "rest/uuid.hpp"
+#include "wire/uuid.hpp"
 
 #include <cstdint>
 #include <random>

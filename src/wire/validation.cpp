@@ -1,4 +1,4 @@
-#include "rest/validation.hpp"
+#include "wire/validation.hpp"
 
 #include <algorithm>
 

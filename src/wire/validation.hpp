@@ -1,5 +1,5 @@
-#ifndef STREAMCHAT_SRC_REST_VALIDATION_HPP
-#define STREAMCHAT_SRC_REST_VALIDATION_HPP
+#ifndef STREAMCHAT_SRC_WIRE_VALIDATION_HPP
+#define STREAMCHAT_SRC_WIRE_VALIDATION_HPP
 
 // Checks applied to application input before anything is sent (docs/protocol.md §3.1 id rules, §3.2 limits).
 // Each check returns an error code and writes a sentence naming the offending argument.

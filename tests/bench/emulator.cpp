@@ -16,7 +16,7 @@
 #include "emulator/api.hpp"
 #include "emulator/hub.hpp"
 #include "emulator/store/store.hpp"
-#include "rest/url.hpp"
+#include "wire/url.hpp"
 
 #include <streamchat/emulator.hpp>
 #include <streamchat/rest_client.hpp>

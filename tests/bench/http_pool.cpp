@@ -11,7 +11,7 @@
 #include "ratio_report.hpp"
 
 #include "rest/http_pool.hpp"
-#include "rest/url.hpp"
+#include "wire/url.hpp"
 #include "support/scripted_server.hpp"
 
 #include <boost/asio/io_context.hpp>

@@ -5,7 +5,7 @@
 #include "emulator/handlers/render.hpp"
 #include "emulator/handlers/schemas.hpp"
 
-#include "auth/base64.hpp"
+#include "wire/base64.hpp"
 #include "filter/filter_json.hpp"
 #include "filter/sort_json.hpp"
 

@@ -4,8 +4,8 @@
 #include "emulator/handlers/render.hpp"
 
 #include "model/codec.hpp"
-#include "rest/uuid.hpp"
-#include "rest/validation.hpp"
+#include "wire/uuid.hpp"
+#include "wire/validation.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

@@ -1,7 +1,7 @@
 #include "emulator/handlers/session.hpp"
 
 #include "model/codec.hpp"
-#include "rest/validation.hpp"
+#include "wire/validation.hpp"
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>

@@ -8,7 +8,7 @@
 #include "filter/filter_json.hpp"
 #include "filter/sort_json.hpp"
 #include "model/codec.hpp"
-#include "rest/validation.hpp"
+#include "wire/validation.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>

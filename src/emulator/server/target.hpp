@@ -4,7 +4,7 @@
 // Request targets as clients send them: "/path?k=v&k2=v2", percent-encoded (axios uses
 // encodeURIComponent, the WebSocket URL uses URLSearchParams where a space is '+').
 
-#include "rest/url.hpp"
+#include "wire/url.hpp"
 
 #include <optional>
 #include <string>

@@ -2,7 +2,7 @@
 
 #include "emulator/server/auth.hpp"
 #include "emulator/server/target.hpp"
-#include "rest/uuid.hpp"
+#include "wire/uuid.hpp"
 
 #include <streamchat/timestamp.hpp>
 

@@ -1,6 +1,6 @@
 #include <streamchat/token.hpp>
 
-#include "auth/base64.hpp"
+#include "wire/base64.hpp"
 
 #include <catch2/catch.hpp>
 #include <openssl/evp.h>

@@ -1,4 +1,4 @@
-#include "auth/base64.hpp"
+#include "wire/base64.hpp"
 
 #include <catch2/catch.hpp>
 

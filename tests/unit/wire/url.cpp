@@ -1,6 +1,6 @@
 // Base URL parsing, percent-encoding and query strings.
 
-#include "rest/url.hpp"
+#include "wire/url.hpp"
 
 #include <catch2/catch.hpp>
 
