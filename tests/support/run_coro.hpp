@@ -3,6 +3,8 @@
 
 // Runs a test coroutine on a fresh io_context for at most `limit`, and fails the test when it did
 // not finish (a hang is a failure, never a silent pass). Exceptions from the coroutine propagate.
+// The limit is a hang guard, not a speed test: generous (the tests run two at a time under the
+// sanitizers), above support/wait_until.hpp's 30 s, and below ctest's 120 s per test.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -15,7 +17,7 @@
 namespace streamchat::test {
 
 template <class F>
-void run_coro(F f, std::chrono::steady_clock::duration limit = std::chrono::seconds(20))
+void run_coro(F f, std::chrono::steady_clock::duration limit = std::chrono::seconds(60))
 {
     boost::asio::io_context ioc;
     bool done = false;
