@@ -45,6 +45,10 @@ public:
         case error::http_status: return "unexpected HTTP status";
         case error::retries_exhausted: return "retries exhausted";
         case error::shut_down: return "shut down";
+        case error::handshake_timeout: return "websocket handshake timed out (no health.check)";
+        case error::connection_dead: return "websocket link dead (silent too long)";
+        case error::closed_by_server: return "websocket closed by the server (1000: permanent)";
+        case error::malformed_frame: return "malformed websocket frame";
         case error::not_connected: return "not connected";
         case error::already_running: return "operation already running";
         }
@@ -129,7 +133,7 @@ bool is_retryable(const error_code& ec) noexcept
         switch (static_cast<error>(ec.value())) {
         case error::resolve_timeout: case error::connect_timeout: case error::tls_handshake_timeout:
         case error::request_timeout: case error::connection_lost: case error::bad_http_response:
-        case error::http_status:
+        case error::http_status: case error::handshake_timeout: case error::connection_dead:
             return true;
         default: return false;
         }

@@ -5,6 +5,7 @@
 /// Configuration of a client: where the server is, who the user is, how to authenticate.
 
 #include <streamchat/http_config.hpp>
+#include <streamchat/realtime_config.hpp>
 #include <streamchat/token.hpp>
 
 #include <string>
@@ -37,6 +38,17 @@ struct client_config {
     int max_token_refreshes = 1;
     /// HTTP connection pool settings.
     http_config http{};
+    /// WebSocket base URL (`ws://` or `wss://`, the `/connect` path is appended). Empty: derived
+    /// from `base_url` (http → ws, https → wss), which is right for Stream and the emulator.
+    std::string ws_url{};
+    /// WebSocket health checks and handshake budget (Stream's figures by default).
+    health_config health{};
+    /// Reconnect delays (Stream's jittered schedule by default).
+    backoff_config backoff{};
+    /// Grouping of incoming events before they are applied and delivered (100 ms by default).
+    batch_config batch{};
+    /// Bound on the channels watched at once (20 by default).
+    watch_config watch{};
 };
 
 } // namespace streamchat

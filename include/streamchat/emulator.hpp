@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace streamchat {
 
@@ -80,6 +81,17 @@ public:
     void stop();
 
     const emulator_config& config() const noexcept;
+
+    // ---- introspection and faults, for tests and tools (call from the emulator's executor)
+
+    /// Channels any WebSocket of `user_id` watches right now, sorted: the server's side of a
+    /// client's watch set.
+    std::vector<std::string> watched_channels(const std::string& user_id) const;
+    /// Open WebSockets of `user_id`; of everyone when empty.
+    std::size_t websocket_count(const std::string& user_id = {}) const;
+    /// Closes every WebSocket abruptly (no close frame), as a network failure would; returns how
+    /// many. Clients see a lost connection and reconnect.
+    std::size_t drop_websockets();
 
     struct impl;
 

@@ -52,6 +52,10 @@ enum class error : int {
     http_status,              ///< A non-2xx status without a Stream error envelope.
     retries_exhausted,        ///< Every allowed retry failed; diagnostics hold the last failure.
     shut_down,                ///< The object was shut down while the operation was pending.
+    handshake_timeout,        ///< The WebSocket sent no `health.check` within `health_config::connect_timeout`.
+    connection_dead,          ///< The WebSocket was silent for `health_config::dead_after`.
+    closed_by_server,         ///< The server closed the WebSocket with 1000: permanent, no reconnect.
+    malformed_frame,          ///< A WebSocket frame is not one JSON object (it is skipped, counted, logged).
 
     // --- state
     not_connected = 400,      ///< The operation needs a connection id (WebSocket) and there is none.

@@ -54,4 +54,22 @@ void emulator::stop()
 
 const emulator_config& emulator::config() const noexcept { return impl_->config; }
 
+std::vector<std::string> emulator::watched_channels(const std::string& user_id) const
+{
+    if (!impl_->srv) return {};
+    return impl_->srv->realtime().watched_by(user_id);
+}
+
+std::size_t emulator::websocket_count(const std::string& user_id) const
+{
+    if (!impl_->srv) return 0;
+    auto& hub = impl_->srv->realtime();
+    return user_id.empty() ? hub.connection_count() : hub.connections_of(user_id);
+}
+
+std::size_t emulator::drop_websockets()
+{
+    return impl_->srv ? impl_->srv->drop_websockets() : 0;
+}
+
 } // namespace streamchat

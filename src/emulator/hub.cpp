@@ -1,12 +1,13 @@
 #include "emulator/hub.hpp"
 
-#include "rest/uuid.hpp"
+#include "wire/uuid.hpp"
 
 #include <streamchat/model/channel.hpp>
 #include <streamchat/timestamp.hpp>
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <chrono>
 
 namespace streamchat::emu {
@@ -173,6 +174,25 @@ void hub::to_everyone(const personalise& make)
         if (it == connections_.end()) continue;
         deliver(it->second, make(it->second.user_id));
     }
+}
+
+std::vector<std::string> hub::watched_by(const std::string& user_id) const
+{
+    std::vector<std::string> out;
+    auto it = user_connections_.find(user_id);
+    if (it == user_connections_.end()) return out;
+    for (const auto& id : it->second)
+        if (auto c = connections_.find(id); c != connections_.end())
+            out.insert(out.end(), c->second.watching.begin(), c->second.watching.end());
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+std::size_t hub::connections_of(const std::string& user_id) const
+{
+    auto it = user_connections_.find(user_id);
+    return it == user_connections_.end() ? 0 : it->second.size();
 }
 
 } // namespace streamchat::emu

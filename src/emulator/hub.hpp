@@ -50,6 +50,10 @@ public:
     bool user_watches(const std::string& user_id, const std::string& cid) const;
     /// True when `user_id` has at least one connection.
     bool is_online(const std::string& user_id) const;
+    /// Distinct cids watched by any connection of `user_id`, sorted.
+    std::vector<std::string> watched_by(const std::string& user_id) const;
+    /// Connections of `user_id`.
+    std::size_t connections_of(const std::string& user_id) const;
     /// Connections currently registered.
     std::size_t connection_count() const noexcept { return connections_.size(); }
 

@@ -106,6 +106,15 @@ void server::stop()
     store_.reset();
 }
 
+std::size_t server::drop_websockets()
+{
+    std::vector<std::shared_ptr<session_base>> live;
+    for (auto& [raw, weak] : sessions_)
+        if (auto s = weak.lock(); s && s->is_websocket()) live.push_back(std::move(s));
+    for (auto& s : live) s->shutdown();
+    return live.size();
+}
+
 void server::add(const std::shared_ptr<session_base>& s) { sessions_.emplace(s.get(), s); }
 
 void server::remove(session_base* s) noexcept { sessions_.erase(s); }

@@ -30,6 +30,8 @@ public:
     virtual ~session_base() = default;
     /// Closes the socket now (stop()): pending operations complete with an error.
     virtual void shutdown() = 0;
+    /// True for a `/connect` WebSocket session.
+    virtual bool is_websocket() const noexcept { return false; }
 };
 
 class server : public std::enable_shared_from_this<server> {
@@ -59,6 +61,9 @@ public:
     void add(const std::shared_ptr<session_base>& s);
     void remove(session_base* s) noexcept;
     std::size_t session_count() const noexcept { return sessions_.size(); }
+    /// Closes every WebSocket at once, without a close frame, as a network failure would.
+    /// Returns how many were closed.
+    std::size_t drop_websockets();
 
 private:
     void do_accept();

@@ -31,6 +31,7 @@ public:
     /// Authenticates from the upgrade request's query, then accepts the upgrade.
     void run(boost::beast::http::request<boost::beast::http::string_body> req);
     void shutdown() override;
+    bool is_websocket() const noexcept override { return true; }
 
     /// Queues one text frame. A consumer so slow that `max_queued_frames` pile up is dropped
     /// (TCP closed without a close frame, which could only queue behind the backlog): clients

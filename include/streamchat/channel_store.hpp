@@ -1,0 +1,93 @@
+#ifndef STREAMCHAT_CHANNEL_STORE_HPP
+#define STREAMCHAT_CHANNEL_STORE_HPP
+
+/// @file
+/// What a client knows about its channels: a compact summary for every channel it has seen, and
+/// full state (messages, members, read states) only for the channels it has materialised
+/// (watched or open). Kept current by the client from query results and live events.
+
+#include <streamchat/model/channel_state.hpp>
+#include <streamchat/model/event.hpp>
+#include <streamchat/timestamp.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace streamchat {
+
+/// One row of a channel list: enough to draw it, nothing more.
+struct channel_summary {
+    std::string cid{};                         ///< `type:id`.
+    std::string name{};                        ///< Custom `name`, empty when unset.
+    std::string image{};                       ///< Custom `image` URL, empty when unset.
+    std::optional<timestamp> last_message_at{};///< Time of the newest message.
+    std::string last_message_id{};             ///< Id of the newest message.
+    std::string last_message_user_id{};        ///< Its author.
+    std::string last_message_preview{};        ///< Its text, cut at `channel_store::preview_bytes` (UTF-8 safe).
+    int unread_count = 0;                      ///< The current user's unread messages here.
+    int member_count = 0;                      ///< Members.
+    bool hidden = false;                       ///< Hidden by the current user.
+};
+
+/// Summaries by cid, and full state for materialised channels.
+///
+/// The client updates the store; the application reads it (from the client's executor).
+/// `apply` follows the JS client's bookkeeping (docs/protocol.md §6.3): a new message moves the
+/// preview and `last_message_at`, counts as unread when it is not the user's own, not silent or
+/// shadowed and not a thread-only reply; the user's own read resets the count; a message already
+/// held (same id) is replaced, never duplicated; messages stay sorted by `created_at`.
+class channel_store {
+public:
+    /// Bytes of message text kept in a summary.
+    static constexpr std::size_t preview_bytes = 100;
+
+    /// `own_user_id` decides what counts as unread.
+    explicit channel_store(std::string own_user_id = {});
+
+    const channel_summary* summary(std::string_view cid) const;
+    /// Full state of a materialised channel; null otherwise.
+    const channel_state* state(std::string_view cid) const;
+    /// Channels with a summary.
+    std::size_t size() const noexcept { return summaries_.size(); }
+    /// Channels with full state.
+    std::size_t materialised() const noexcept { return states_.size(); }
+    /// Calls `f(summary)` for every channel, in no particular order.
+    void for_each(const std::function<void(const channel_summary&)>& f) const;
+
+    // ---- updates (the client calls these)
+
+    void set_own_user(std::string id) { own_user_id_ = std::move(id); }
+    /// Takes a query result: refreshes the summary; keeps full state when `materialise` (or when
+    /// the channel is already materialised), merging messages by id.
+    void upsert(const channel_state& s, bool materialise);
+    /// Drops the full state of `cid`; the summary stays.
+    void release(std::string_view cid);
+    /// Forgets `cid` entirely (deleted, or the user left).
+    void erase(std::string_view cid);
+    /// Applies one event. Returns true when it changed something.
+    bool apply(const event& e);
+    /// Sets the unread count (e.g. from the server's read state after recovery).
+    void set_unread(std::string_view cid, int count);
+
+private:
+    struct hash : std::hash<std::string_view> {
+        using is_transparent = void;
+    };
+    channel_summary& summary_for(const std::string& cid);
+    channel_state* state_for(std::string_view cid);
+    void add_message(const std::string& cid, const message& m, bool count_unread);
+
+    std::string own_user_id_;
+    std::unordered_map<std::string, channel_summary, hash, std::equal_to<>> summaries_;
+    std::unordered_map<std::string, channel_state, hash, std::equal_to<>> states_;
+};
+
+} // namespace streamchat
+
+#endif

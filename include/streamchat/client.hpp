@@ -1,0 +1,197 @@
+#ifndef STREAMCHAT_CLIENT_HPP
+#define STREAMCHAT_CLIENT_HPP
+
+/// @file
+/// A live chat client for one user: one WebSocket that keeps itself alive, events applied in
+/// batches to a channel store, a bounded set of watched channels, and recovery after a
+/// reconnect. REST calls go through `rest()`.
+
+#include <streamchat/api/channels.hpp>
+#include <streamchat/api/messages.hpp>
+#include <streamchat/api/users.hpp>
+#include <streamchat/channel_store.hpp>
+#include <streamchat/config.hpp>
+#include <streamchat/connection_state.hpp>
+#include <streamchat/error.hpp>
+#include <streamchat/model/event.hpp>
+#include <streamchat/model/own_user.hpp>
+#include <streamchat/rest_client.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/deferred.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace streamchat {
+
+namespace detail {
+struct client_impl;
+}
+
+/// Events delivered together. Per channel they are in the order the server sent them;
+/// redundant typing, watcher, presence and read events are coalesced.
+struct event_batch {
+    std::vector<event> events{};
+    /// When the oldest event of the batch was received.
+    std::chrono::steady_clock::time_point first_received{};
+};
+
+/// What a client did so far (headless metrics).
+struct client_metrics {
+    std::uint64_t websockets_open = 0;     ///< WebSockets open now (0 or 1).
+    std::uint64_t websockets_open_max = 0; ///< Most WebSockets open at once: 1 for a healthy client.
+    std::uint64_t websockets_opened = 0;   ///< Upgrades completed.
+    std::uint64_t reconnects = 0;          ///< Handshakes after a drop.
+    std::uint64_t recoveries = 0;          ///< Recoveries completed.
+    std::uint64_t pings_sent = 0;          ///< Health-check pings.
+    std::uint64_t frames_received = 0;     ///< Text frames received.
+    std::uint64_t events_applied = 0;      ///< Events decoded, batched and applied.
+    std::uint64_t malformed_frames = 0;    ///< Frames skipped because they were not valid events.
+    std::uint64_t batches = 0;             ///< Batches delivered.
+    std::uint64_t coalesced = 0;           ///< Events dropped as redundant.
+    std::chrono::steady_clock::duration max_lag{}; ///< Longest receipt → delivery of a batch.
+    std::size_t watched = 0;               ///< Channels watched now.
+    std::size_t watched_max = 0;           ///< Most channels watched at once.
+    std::uint64_t evictions = 0;           ///< Watches ended to stay within the budget.
+    std::uint64_t sync_calls = 0;          ///< `/sync` calls made by recovery.
+    std::uint64_t requery_calls = 0;       ///< Channel re-queries made by recovery.
+};
+
+/** @brief One user's live connection to Stream (or the emulator).
+
+    @code
+    streamchat::client c(ex, cfg);
+    auto me = co_await c.async_connect({.id = "john", .name = "John"});
+    co_await c.async_watch({"messaging", "general"});
+    for (;;) {
+        auto batch = co_await c.async_receive();
+        for (auto& e : batch.events) ...;       // the store is already up to date
+    }
+    @endcode
+
+    @par The connection
+    `async_connect` completes at the first `health.check` (connection id and `me`). From then on
+    the client pings, notices a dead link, reconnects with jittered backoff, refreshes an expired
+    token through `client_config::token_source` (shared with REST), re-watches and catches up
+    with `/sync`, until `disconnect()` or destruction. A close 1000 or a fatal error stops it;
+    `status()` and `async_wait_status` tell why. Exactly one WebSocket is open at a time.
+
+    @par Thread safety
+    No threads are started. Use one client from one strand; distinct clients are independent.
+*/
+class client {
+public:
+    using executor_type = boost::asio::any_io_executor;
+
+    client(executor_type ex, client_config config);
+    ~client();
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
+
+    executor_type get_executor() const noexcept;
+    const client_config& config() const noexcept;
+
+    /// Connects as `me` (its `id` defaults to `config().user_id`). Handler:
+    /// `void(error_code, own_user)`. Fails with the reason the connection went offline (e.g.
+    /// `api_errc::token_signature_invalid`, `error::closed_by_server`), or operation_aborted when
+    /// cancelled (which also stops the connection). Already connected: completes at once.
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_connect(user_input me = {}, CompletionToken&& token = {})
+    {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, own_user)>(
+            [this](auto handler, user_input m) { connect_impl(std::move(m), std::move(handler)); }, token,
+            std::move(me));
+    }
+
+    /// Closes the WebSocket (close 1000), stops reconnecting; pending receives complete with
+    /// `error::shut_down` only on destruction. `async_connect` may be called again.
+    void disconnect();
+
+    /// The current connection status.
+    connection_status status() const;
+    /// Waits for the next status change. Handler: `void(error_code, connection_status)`.
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_wait_status(CompletionToken&& token = {})
+    {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, connection_status)>(
+            [this](auto handler) { wait_status_impl(std::move(handler)); }, token);
+    }
+
+    /// The next batch of events (already applied to `channels()`); waits for one. Handler:
+    /// `void(error_code, event_batch)`. Local events (`connection.recovered`) arrive here too.
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_receive(CompletionToken&& token = {})
+    {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, event_batch)>(
+            [this](auto handler) { receive_impl(std::move(handler)); }, token);
+    }
+
+    /// Watches a channel (query with `watch: true`, full state into the store), within the
+    /// budget `config().watch.max_watched_channels`: the least recently used unpinned channel is
+    /// stopped first. Issued while disconnected, it is done after the connection is up. Handler:
+    /// `void(error_code)`; `error::limit_exceeded` when every watched channel is pinned.
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_watch(channel_ref ch, CompletionToken&& token = {})
+    {
+        return boost::asio::async_initiate<CompletionToken, void(error_code)>(
+            [this](auto handler, channel_ref c) { watch_impl(std::move(c), true, std::move(handler)); }, token,
+            std::move(ch));
+    }
+
+    /// Stops watching and releases the full state. Handler: `void(error_code)`.
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_stop_watching(channel_ref ch, CompletionToken&& token = {})
+    {
+        return boost::asio::async_initiate<CompletionToken, void(error_code)>(
+            [this](auto handler, channel_ref c) { watch_impl(std::move(c), false, std::move(handler)); }, token,
+            std::move(ch));
+    }
+
+    /// Keeps `cid` watched whatever the budget (the channel the application has open). Returns
+    /// false when it is not watched or pinning it would leave no room.
+    bool pin(const std::string& cid);
+    void unpin(const std::string& cid);
+    /// Channels watched now, most recently used first.
+    std::vector<std::string> watched() const;
+
+    /// Sends a message with a client-generated id, retried after transient failures and, when
+    /// the connection is down, after it is back: never lost, never twice. Handler:
+    /// `void(error_code, message_response)`.
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_send_message(send_message_request req, CompletionToken&& token = {})
+    {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, message_response)>(
+            [this](auto handler, send_message_request r) { send_impl(std::move(r), std::move(handler)); }, token,
+            std::move(req));
+    }
+
+    /// The REST client (same token, same connection id).
+    rest_client& rest() noexcept;
+    /// Summaries of every known channel, full state of watched ones.
+    const channel_store& channels() const noexcept;
+    /// The connection id while connected; empty otherwise.
+    const std::string& connection_id() const noexcept;
+    client_metrics metrics() const;
+
+    /// Drops the WebSocket abruptly, as a network failure would (tests, chaos drills).
+    void drop_connection_for_testing();
+
+private:
+    void connect_impl(user_input me, boost::asio::any_completion_handler<void(error_code, own_user)> h);
+    void wait_status_impl(boost::asio::any_completion_handler<void(error_code, connection_status)> h);
+    void receive_impl(boost::asio::any_completion_handler<void(error_code, event_batch)> h);
+    void watch_impl(channel_ref ch, bool watch, boost::asio::any_completion_handler<void(error_code)> h);
+    void send_impl(send_message_request req, boost::asio::any_completion_handler<void(error_code, message_response)> h);
+
+    std::shared_ptr<detail::client_impl> impl_;
+};
+
+} // namespace streamchat
+
+#endif

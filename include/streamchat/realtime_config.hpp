@@ -1,0 +1,62 @@
+#ifndef STREAMCHAT_REALTIME_CONFIG_HPP
+#define STREAMCHAT_REALTIME_CONFIG_HPP
+
+/// @file
+/// Settings of the realtime side of a client: the WebSocket's health checks and reconnect
+/// backoff, the event batcher and the watch budget. Defaults are Stream's own figures
+/// (docs/protocol.md §5.4, §5.5); tests shorten them to milliseconds.
+
+#include <chrono>
+#include <cstddef>
+
+namespace streamchat {
+
+/// Jittered reconnect delay. After `n` consecutive failures the delay is drawn uniformly from
+/// `[min(max(floor, (n-1)*step), cap), min(first_max + n*step, cap)]`, which with the defaults is
+/// Stream's own schedule: 250–500 ms, 250–2500 ms, 2000–4500 ms, … capped at 25 s.
+struct backoff_config {
+    /// Lowest delay ever drawn. Default 250 ms.
+    std::chrono::milliseconds floor{250};
+    /// Upper end of the range before any failure (n = 0). Default 500 ms.
+    std::chrono::milliseconds first_max{500};
+    /// Growth of both ends per consecutive failure. Default 2000 ms.
+    std::chrono::milliseconds step{2000};
+    /// No delay exceeds this. Default 25 s.
+    std::chrono::milliseconds cap{25000};
+};
+
+/// How the WebSocket keeps itself alive and notices a dead link.
+struct health_config {
+    /// A ping (`[{"type":"health.check","client_id":…}]`) is sent this long after the last
+    /// `health.check` received; the timer restarts on every one. Default 25 s.
+    std::chrono::milliseconds ping_interval{25000};
+    /// The link is declared dead after this long without any frame, and a reconnect starts.
+    /// Default 35 s (ping interval + 10 s).
+    std::chrono::milliseconds dead_after{35000};
+    /// Budget from opening the socket to the first `health.check` (the handshake). Default 15 s.
+    std::chrono::milliseconds connect_timeout{15000};
+};
+
+/// How incoming events are grouped before they are applied and delivered.
+struct batch_config {
+    /// A batch is closed this long after its first event arrived. Default 100 ms; zero delivers
+    /// each event on its own (still through the same path).
+    std::chrono::milliseconds window{100};
+    /// A batch is closed as soon as it holds this many events. Default 1000. Must be at least 1.
+    std::size_t max_events = 1000;
+    /// Events waiting for the application beyond this many are not lost: the oldest batches
+    /// are kept and the receive side catches up; the figure bounds coalescing work only.
+    /// Default 100,000.
+    std::size_t max_queued = 100000;
+};
+
+/// The bounded set of channels whose events this client's connection subscribes to.
+struct watch_config {
+    /// Channels watched at once at most; watching one more stops watching the least recently
+    /// used (pinned channels excepted). Default 20.
+    std::size_t max_watched_channels = 20;
+};
+
+} // namespace streamchat
+
+#endif

@@ -1,0 +1,683 @@
+// client: the facade that ties the realtime pieces together. The WebSocket (realtime/) delivers
+// frames; they are decoded into events, grouped by the batcher (events/), applied to the channel
+// store (store/) and handed to the application. Watches go through the watch budget (store/)
+// one at a time, so the server never holds more than the budget; recovery re-watches and
+// catches up after a reconnect.
+
+#include <streamchat/client.hpp>
+
+#include "auth/token_refresher.hpp"
+#include "events/batcher.hpp"
+#include "model/codec.hpp"
+#include "realtime/frames.hpp"
+#include "realtime/ws_connection.hpp"
+#include "store/watch_budget.hpp"
+#include "wire/uuid.hpp"
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <deque>
+#include <random>
+#include <unordered_set>
+
+namespace streamchat {
+
+namespace asio = boost::asio;
+
+namespace detail {
+
+namespace {
+
+constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+using clock = std::chrono::steady_clock;
+
+struct key_of_event {
+    std::optional<coalesce_key> operator()(const event& e) const noexcept
+    {
+        static const std::string none;
+        const std::string& cid = e.cid ? *e.cid : none;
+        const std::string& uid = e.user ? e.user->id : none;
+        const std::string& parent = e.parent_id ? *e.parent_id : none;
+        return coalesce_key_for(e.type, cid, uid, parent);
+    }
+};
+
+using batcher_t = event_batcher<event, key_of_event>;
+
+std::optional<channel_ref> split_cid(std::string_view cid)
+{
+    const auto colon = cid.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    return channel_ref{std::string(cid.substr(0, colon)), std::string(cid.substr(colon + 1))};
+}
+
+/// A condition variable for coroutines on one executor: waiters park on a timer that never
+/// expires; notify() cancels it.
+struct signal {
+    explicit signal(const asio::any_io_executor& ex) : timer(ex, clock::time_point::max()) {}
+    asio::steady_timer timer;
+    asio::awaitable<void> wait()
+    {
+        (void)co_await timer.async_wait(nothrow);
+    }
+    void notify()
+    {
+        timer.cancel();
+        timer.expires_at(clock::time_point::max());
+    }
+};
+
+} // namespace
+
+struct watch_job {
+    channel_ref ch;
+    bool watch = true;
+    asio::any_completion_handler<void(error_code)> handler;
+};
+
+struct client_impl : std::enable_shared_from_this<client_impl> {
+    client_impl(asio::any_io_executor e, client_config c)
+        : ex(e), cfg(std::move(c)), auth(std::make_shared<token_refresher>(ex, cfg.token, cfg.token_source)),
+          rest(ex, cfg, nullptr, auth), store(cfg.user_id), budget(cfg.watch), batcher(cfg.batch),
+          batch_timer(ex), state_changed(ex), jobs_changed(ex)
+    {
+    }
+
+    asio::any_io_executor ex;
+    client_config cfg;
+    std::shared_ptr<token_refresher> auth;
+    rest_client rest;
+    channel_store store;
+    watch_budget budget;
+    batcher_t batcher;
+    std::shared_ptr<ws_connection> ws;
+    asio::steady_timer batch_timer;
+    std::optional<clock::time_point> batch_armed;
+    signal state_changed; // connection state moved (watch worker, senders)
+    signal jobs_changed;  // a watch job was queued
+
+    connection_status status{};
+    own_user me{};
+    std::string connection_id;
+    bool shut = false;
+    bool worker_running = false;
+    bool dropped = false; // a connection was up and went down; recovery pending
+
+    std::vector<asio::any_completion_handler<void(error_code, own_user)>> connect_waiters;
+    std::deque<asio::any_completion_handler<void(error_code, connection_status)>> status_waiters;
+    std::deque<asio::any_completion_handler<void(error_code, streamchat::event_batch)>> receive_waiters;
+    std::deque<streamchat::event_batch> ready;
+    std::deque<watch_job> jobs;
+
+    // Duplicate suppression: a message.new seen once is not applied again (a /sync answer may
+    // overlap what the socket delivered before it dropped).
+    std::unordered_set<std::string> seen_messages;
+    std::deque<std::string> seen_order;
+    static constexpr std::size_t seen_capacity = 20000;
+
+    std::optional<timestamp> last_server_time; // newest created_at received: /sync's since
+    client_metrics m{};
+
+    // ------------------------------------------------------------------ wiring
+
+    void make_ws()
+    {
+        ws_connection::listener l;
+        std::weak_ptr<client_impl> weak = weak_from_this();
+        l.on_handshake = [weak](const std::string& id, std::string_view frame) {
+            if (auto self = weak.lock()) self->on_handshake(id, frame);
+        };
+        l.on_frame = [weak](std::string_view frame, clock::time_point t) {
+            if (auto self = weak.lock()) self->on_frame(frame, t);
+        };
+        l.on_status = [weak](const connection_status& s) {
+            if (auto self = weak.lock()) self->on_status(s);
+        };
+        l.on_recover = [weak] {
+            if (auto self = weak.lock()) self->start_recovery();
+        };
+        ws = std::make_shared<ws_connection>(ex, cfg, auth, std::move(l), std::random_device{}());
+    }
+
+    void shutdown()
+    {
+        if (shut) return;
+        shut = true;
+        if (ws) ws->stop();
+        rest.shutdown();
+        batch_timer.cancel();
+        for (auto& h : std::exchange(connect_waiters, {})) asio::post(ex, asio::append(std::move(h), error_code(error::shut_down), own_user{}));
+        for (auto& h : std::exchange(status_waiters, {})) asio::post(ex, asio::append(std::move(h), error_code(error::shut_down), status));
+        for (auto& h : std::exchange(receive_waiters, {})) asio::post(ex, asio::append(std::move(h), error_code(error::shut_down), streamchat::event_batch{}));
+        for (auto& j : std::exchange(jobs, {})) asio::post(ex, asio::append(std::move(j.handler), error_code(error::shut_down)));
+        state_changed.notify();
+        jobs_changed.notify();
+    }
+
+    // ------------------------------------------------------------------ connection events
+
+    void on_handshake(const std::string& id, std::string_view frame)
+    {
+        connection_id = id;
+        rest.set_connection_id(id);
+        event e;
+        if (decode_event_frame(frame, e)) return;
+        if (e.me) {
+            me = std::move(*e.me);
+            store.set_own_user(me.id);
+        }
+        note_server_time(e.created_at);
+    }
+
+    void on_status(const connection_status& s)
+    {
+        status = s;
+        switch (s.state) {
+            case connection_state::connected:
+                for (auto& h : std::exchange(connect_waiters, {})) asio::post(ex, asio::append(std::move(h), error_code{}, me));
+                break;
+            case connection_state::waiting:
+            case connection_state::connecting:
+                if (!connection_id.empty() || s.state == connection_state::waiting) drop_connection_state();
+                break;
+            case connection_state::offline: {
+                drop_connection_state();
+                const error_code why = s.reason ? s.reason : error_code(asio::error::operation_aborted);
+                for (auto& h : std::exchange(connect_waiters, {})) asio::post(ex, asio::append(std::move(h), why, own_user{}));
+                break;
+            }
+            default: break;
+        }
+        for (auto& h : std::exchange(status_waiters, {})) asio::post(ex, asio::append(std::move(h), error_code{}, s));
+        state_changed.notify();
+    }
+
+    /// The socket is gone: the server forgot our watches; deliver what was received before.
+    void drop_connection_state()
+    {
+        if (connection_id.empty()) return;
+        connection_id.clear();
+        rest.set_connection_id({});
+        budget.on_disconnect();
+        dropped = true;
+        batcher.flush();
+        deliver_ready(clock::now());
+    }
+
+    void note_server_time(const timestamp& t)
+    {
+        if (t == timestamp{}) return;
+        if (!last_server_time || *last_server_time < t) last_server_time = t;
+    }
+
+    // ------------------------------------------------------------------ events
+
+    void on_frame(std::string_view frame, clock::time_point t)
+    {
+        ++m.frames_received;
+        event e;
+        if (decode_event_frame(frame, e)) {
+            ++m.malformed_frames; // skipped; the connection stays up
+            return;
+        }
+        note_server_time(e.created_at);
+        if (e.type == event_type::health_check) return;
+        push_event(std::move(e), t);
+    }
+
+    /// False for a message.new already applied (by id).
+    bool first_time(const event& e)
+    {
+        if ((e.type != event_type::message_new && e.type != event_type::notification_message_new) || !e.message)
+            return true;
+        if (!seen_messages.insert(e.message->id).second) return false;
+        seen_order.push_back(e.message->id);
+        if (seen_order.size() > seen_capacity) {
+            seen_messages.erase(seen_order.front());
+            seen_order.pop_front();
+        }
+        return true;
+    }
+
+    void push_event(event e, clock::time_point t)
+    {
+        if (!first_time(e)) return;
+        batcher.push(std::move(e), t);
+        arm_batch_timer();
+        deliver_ready(t);
+    }
+
+    void arm_batch_timer()
+    {
+        const auto due = batcher.deadline();
+        if (!due || (batch_armed && *batch_armed <= *due)) return;
+        batch_armed = due;
+        batch_timer.expires_at(*due);
+        batch_timer.async_wait([weak = weak_from_this()](error_code ec) {
+            auto self = weak.lock();
+            if (!self || ec == asio::error::operation_aborted) return;
+            self->batch_armed.reset();
+            self->deliver_ready(clock::now());
+            self->arm_batch_timer();
+        });
+    }
+
+    void deliver_ready(clock::time_point now)
+    {
+        for (auto& b : batcher.poll(now)) {
+            streamchat::event_batch out;
+            out.first_received = b.first_received;
+            out.events = std::move(b.items);
+            for (const auto& e : out.events) store.apply(e);
+            m.events_applied += out.events.size();
+            ready.push_back(std::move(out));
+        }
+        hand_out();
+    }
+
+    void hand_out()
+    {
+        while (!ready.empty() && !receive_waiters.empty()) {
+            auto h = std::move(receive_waiters.front());
+            receive_waiters.pop_front();
+            auto b = std::move(ready.front());
+            ready.pop_front();
+            ++m.batches;
+            m.max_lag = std::max(m.max_lag, clock::now() - b.first_received);
+            asio::post(ex, asio::append(std::move(h), error_code{}, std::move(b)));
+        }
+    }
+
+    void emit_local(event_type type)
+    {
+        batcher.flush();
+        deliver_ready(clock::now());
+        event e;
+        e.type = type;
+        e.type_name = std::string(to_string(type));
+        e.created_at = last_server_time.value_or(timestamp{});
+        streamchat::event_batch b;
+        b.first_received = clock::now();
+        b.events.push_back(std::move(e));
+        ready.push_back(std::move(b));
+        hand_out();
+    }
+
+    // ------------------------------------------------------------------ watching
+
+    void start_worker()
+    {
+        if (worker_running || shut) return;
+        worker_running = true;
+        asio::co_spawn(ex, watch_worker(shared_from_this()), asio::detached);
+    }
+
+    asio::awaitable<void> wait_connected()
+    {
+        while (!shut && status.state != connection_state::connected) co_await state_changed.wait();
+    }
+
+    static asio::awaitable<void> watch_worker(std::shared_ptr<client_impl> self)
+    {
+        while (!self->shut) {
+            if (self->jobs.empty()) {
+                co_await self->jobs_changed.wait();
+                continue;
+            }
+            co_await self->wait_connected();
+            if (self->shut) break;
+            watch_job job = std::move(self->jobs.front());
+            self->jobs.pop_front();
+            error_code ec = job.watch ? co_await self->do_watch(job.ch) : co_await self->do_stop(job.ch);
+            // Lost the connection meanwhile: do it again once the connection is back.
+            if (ec && !self->shut && self->status.state != connection_state::connected && is_retryable(ec)) {
+                self->jobs.push_front(std::move(job));
+                continue;
+            }
+            asio::post(self->ex, asio::append(std::move(job.handler), ec));
+        }
+        self->worker_running = false;
+    }
+
+    asio::awaitable<error_code> stop_on_server(const std::string& cid)
+    {
+        auto ref = split_cid(cid);
+        if (!ref) co_return error_code(error::invalid_id);
+        auto [ec, r] = co_await rest.async_stop_watching(*ref, nothrow);
+        co_return ec;
+    }
+
+    asio::awaitable<error_code> do_watch(const channel_ref& ch)
+    {
+        const std::string cid = ch.type + ":" + ch.id;
+        auto d = budget.request(cid);
+        if (d.refused) co_return error_code(error::limit_exceeded);
+        // Make room first, so the server never holds more than the budget.
+        for (const auto& victim : d.evict) {
+            ++m.evictions;
+            store.release(victim);
+            (void)co_await stop_on_server(victim);
+        }
+        if (d.already_watched_or_requested && budget.is_watched(cid)) co_return error_code{};
+        query_channel_request q;
+        q.type = ch.type;
+        q.id = ch.id;
+        q.watch = true;
+        q.state = true;
+        auto [ec, st] = co_await rest.async_query_channel(q, nothrow);
+        if (ec) {
+            budget.failed(cid);
+            co_return ec;
+        }
+        if (!budget.confirmed(cid)) { // evicted or released meanwhile
+            (void)co_await stop_on_server(cid);
+            co_return error_code{};
+        }
+        remember_messages(st);
+        store.upsert(st, true);
+        note_watched();
+        co_return error_code{};
+    }
+
+    asio::awaitable<error_code> do_stop(const channel_ref& ch)
+    {
+        const std::string cid = ch.type + ":" + ch.id;
+        const bool was = budget.released(cid);
+        store.release(cid);
+        if (!was) co_return error_code{};
+        co_return co_await stop_on_server(cid);
+    }
+
+    void note_watched()
+    {
+        m.watched = budget.size();
+        m.watched_max = std::max(m.watched_max, m.watched);
+    }
+
+    void remember_messages(const channel_state& st)
+    {
+        for (const auto& msg : st.messages)
+            if (seen_messages.insert(msg.id).second) {
+                seen_order.push_back(msg.id);
+                if (seen_order.size() > seen_capacity) {
+                    seen_messages.erase(seen_order.front());
+                    seen_order.pop_front();
+                }
+            }
+    }
+
+    // ------------------------------------------------------------------ recovery
+
+    void start_recovery()
+    {
+        asio::co_spawn(ex, recover(shared_from_this()), asio::detached);
+    }
+
+    /// After a reconnect (docs/protocol.md §8.3): catch up with /sync on the watched and recently
+    /// active channels, then re-watch (which also refreshes their state and unread counts), then
+    /// announce `connection.recovered`.
+    static asio::awaitable<void> recover(std::shared_ptr<client_impl> self)
+    {
+        error_code ec = co_await self->catch_up();
+        if (!ec) ec = co_await self->rewatch();
+        if (self->shut) co_return;
+        if (!ec) {
+            ++self->m.recoveries;
+            self->dropped = false;
+            self->emit_local(event_type::connection_recovered);
+        }
+        self->ws->recovery_done(ec);
+    }
+
+    std::vector<std::string> recently_active(std::size_t max) const
+    {
+        std::vector<const channel_summary*> all;
+        store.for_each([&](const channel_summary& s) { all.push_back(&s); });
+        const auto n = std::min(max, all.size());
+        std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(),
+                          [](const channel_summary* a, const channel_summary* b) {
+                              return b->last_message_at.value_or(timestamp{}) < a->last_message_at.value_or(timestamp{});
+                          });
+        std::vector<std::string> out;
+        for (std::size_t i = 0; i < n; ++i) out.push_back(all[i]->cid);
+        return out;
+    }
+
+    asio::awaitable<error_code> catch_up()
+    {
+        if (!last_server_time) co_return error_code{};
+        std::vector<std::string> cids = budget.to_rewatch();
+        for (auto& c : recently_active(200))
+            if (std::find(cids.begin(), cids.end(), c) == cids.end()) cids.push_back(c);
+        constexpr std::size_t chunk = 100;
+        for (std::size_t i = 0; i < cids.size(); i += chunk) {
+            std::vector<std::string> part(cids.begin() + static_cast<std::ptrdiff_t>(i),
+                                          cids.begin() + static_cast<std::ptrdiff_t>(std::min(cids.size(), i + chunk)));
+            sync_request req;
+            req.channel_cids = part;
+            req.last_sync_at = *last_server_time;
+            ++m.sync_calls;
+            auto [ec, res] = co_await rest.async_sync(req, nothrow);
+            if (shut) co_return error_code(error::shut_down);
+            if (ec == api_errc::input_error || (!ec && res.events.size() > 250)) {
+                // Too much happened: a fresh query is cheaper and exact.
+                if (auto qec = co_await requery(part, false)) co_return qec;
+                continue;
+            }
+            if (ec) co_return ec;
+            const auto now = clock::now();
+            for (auto& e : res.events) {
+                note_server_time(e.created_at);
+                push_event(std::move(e), now);
+            }
+        }
+        batcher.flush();
+        deliver_ready(clock::now());
+        co_return error_code{};
+    }
+
+    /// Queries `cids` 30 at a time; with `watch`, on the new connection.
+    asio::awaitable<error_code> requery(const std::vector<std::string>& cids, bool watch)
+    {
+        constexpr std::size_t chunk = 30;
+        for (std::size_t i = 0; i < cids.size(); i += chunk) {
+            query_channels_request q;
+            std::vector<std::string> part(cids.begin() + static_cast<std::ptrdiff_t>(i),
+                                          cids.begin() + static_cast<std::ptrdiff_t>(std::min(cids.size(), i + chunk)));
+            q.filter_conditions = filter::in("cid", part);
+            q.limit = static_cast<int>(part.size());
+            q.watch = watch;
+            q.state = true;
+            ++m.requery_calls;
+            auto [ec, res] = co_await rest.async_query_channels(q, nothrow);
+            if (shut) co_return error_code(error::shut_down);
+            if (ec) co_return ec;
+            for (const auto& st : res.channels) {
+                const bool watched = budget.contains(st.channel.cid);
+                // The server's read state is the truth for unread counts after a gap.
+                store.upsert(st, watched);
+                remember_messages(st);
+                if (watch && watched) budget.confirmed(st.channel.cid);
+            }
+        }
+        co_return error_code{};
+    }
+
+    asio::awaitable<error_code> rewatch()
+    {
+        auto cids = budget.to_rewatch();
+        if (cids.empty()) co_return error_code{};
+        auto ec = co_await requery(cids, true);
+        note_watched();
+        co_return ec;
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    static asio::awaitable<std::tuple<error_code, message_response>> send(std::shared_ptr<client_impl> self,
+                                                                          send_message_request req)
+    {
+        // The id is fixed here, so every attempt below is the same message to the server.
+        if (req.message.id.empty()) req.message.id = make_uuid_v4();
+        constexpr int max_attempts = 5;
+        error_code ec;
+        message_response out;
+        for (int attempt = 1; attempt <= max_attempts && !self->shut; ++attempt) {
+            diagnostics diag;
+            std::tie(ec, out) = co_await self->rest.async_send_message(req, diag, nothrow);
+            if (!ec) co_return std::tuple{ec, std::move(out)};
+            // An earlier attempt of ours landed before its answer was lost.
+            if (attempt > 1 && ec == api_errc::input_error && diag.server &&
+                diag.server->message.find("already exists") != std::string::npos) {
+                auto [gec, got] = co_await self->rest.async_get_message(req.message.id, nothrow);
+                co_return std::tuple{gec, std::move(got)};
+            }
+            if (!is_retryable(ec)) break;
+            // Wait for the connection when it is down (a server restart), else back off a bit.
+            if (self->status.state != connection_state::connected && self->status.state != connection_state::idle &&
+                self->status.state != connection_state::offline) {
+                co_await self->wait_connected();
+            } else {
+                asio::steady_timer t(self->ex, std::chrono::milliseconds(100 * attempt));
+                (void)co_await t.async_wait(nothrow);
+            }
+        }
+        co_return std::tuple{ec, std::move(out)};
+    }
+};
+
+} // namespace detail
+
+using detail::client_impl;
+
+client::client(executor_type ex, client_config config) : impl_(std::make_shared<client_impl>(std::move(ex), std::move(config)))
+{
+    impl_->make_ws();
+}
+
+client::~client()
+{
+    impl_->shutdown();
+}
+
+client::executor_type client::get_executor() const noexcept { return impl_->ex; }
+const client_config& client::config() const noexcept { return impl_->cfg; }
+rest_client& client::rest() noexcept { return impl_->rest; }
+const channel_store& client::channels() const noexcept { return impl_->store; }
+const std::string& client::connection_id() const noexcept { return impl_->connection_id; }
+connection_status client::status() const { return impl_->status; }
+
+void client::disconnect()
+{
+    impl_->ws->stop();
+}
+
+void client::drop_connection_for_testing()
+{
+    impl_->ws->drop();
+}
+
+void client::connect_impl(user_input me, asio::any_completion_handler<void(error_code, own_user)> h)
+{
+    auto& s = *impl_;
+    if (s.shut) {
+        asio::post(s.ex, asio::append(std::move(h), error_code(error::shut_down), own_user{}));
+        return;
+    }
+    if (s.status.state == connection_state::connected) {
+        asio::post(s.ex, asio::append(std::move(h), error_code{}, s.me));
+        return;
+    }
+    auto slot = asio::get_associated_cancellation_slot(h);
+    if (slot.is_connected())
+        slot.assign([weak = std::weak_ptr<client_impl>(impl_)](asio::cancellation_type) {
+            // Cancelling the connect stops the connection; the waiters complete with
+            // operation_aborted when it goes offline.
+            if (auto self = weak.lock()) self->ws->stop();
+        });
+    s.connect_waiters.push_back(std::move(h));
+    if (s.status.state == connection_state::idle || s.status.state == connection_state::offline) {
+        if (me.id.empty()) me.id = s.cfg.user_id;
+        s.ws->start(std::move(me));
+    }
+    s.start_worker();
+}
+
+void client::wait_status_impl(asio::any_completion_handler<void(error_code, connection_status)> h)
+{
+    if (impl_->shut) {
+        asio::post(impl_->ex, asio::append(std::move(h), error_code(error::shut_down), impl_->status));
+        return;
+    }
+    impl_->status_waiters.push_back(std::move(h));
+}
+
+void client::receive_impl(asio::any_completion_handler<void(error_code, streamchat::event_batch)> h)
+{
+    if (impl_->shut) {
+        asio::post(impl_->ex, asio::append(std::move(h), error_code(error::shut_down), streamchat::event_batch{}));
+        return;
+    }
+    impl_->receive_waiters.push_back(std::move(h));
+    impl_->hand_out();
+}
+
+void client::watch_impl(channel_ref ch, bool watch, asio::any_completion_handler<void(error_code)> h)
+{
+    auto& s = *impl_;
+    std::string why;
+    if (s.shut) {
+        asio::post(s.ex, asio::append(std::move(h), error_code(error::shut_down)));
+        return;
+    }
+    if (ch.type.empty() || ch.id.empty()) {
+        asio::post(s.ex, asio::append(std::move(h), error_code(error::invalid_id)));
+        return;
+    }
+    s.jobs.push_back(detail::watch_job{std::move(ch), watch, std::move(h)});
+    s.jobs_changed.notify();
+    s.start_worker();
+}
+
+bool client::pin(const std::string& cid) { return impl_->budget.pin(cid); }
+void client::unpin(const std::string& cid) { impl_->budget.unpin(cid); }
+std::vector<std::string> client::watched() const { return impl_->budget.lru_order(); }
+
+void client::send_impl(send_message_request req, asio::any_completion_handler<void(error_code, message_response)> h)
+{
+    auto slot = asio::get_associated_cancellation_slot(h);
+    asio::co_spawn(impl_->ex, client_impl::send(impl_, std::move(req)),
+                   asio::bind_cancellation_slot(slot, [h = std::move(h)](std::exception_ptr ep,
+                                                                        std::tuple<error_code, message_response> r) mutable {
+                       if (ep) {
+                           std::move(h)(error_code(asio::error::operation_aborted), message_response{});
+                           return;
+                       }
+                       std::move(h)(std::get<0>(r), std::move(std::get<1>(r)));
+                   }));
+}
+
+client_metrics client::metrics() const
+{
+    auto out = impl_->m;
+    const auto& w = impl_->ws->metrics();
+    out.websockets_open = w.sockets_open;
+    out.websockets_open_max = w.sockets_open_max;
+    out.websockets_opened = w.sockets_opened;
+    out.reconnects = w.reconnects;
+    out.pings_sent = w.pings_sent;
+    out.coalesced = impl_->batcher.metrics().coalesced;
+    out.watched = impl_->budget.size();
+    return out;
+}
+
+} // namespace streamchat

@@ -1,0 +1,241 @@
+// The realtime client when the server misbehaves: a server that stops answering (dead link
+// detected, reconnect), and a server restarted on its file database while other users keep
+// writing (connections refused for a while, backoff growing to its cap, then recovery with
+// nothing lost or duplicated). Waits are on conditions; ceilings only catch hangs.
+
+#include <streamchat/client.hpp>
+#include <streamchat/emulator.hpp>
+#include <streamchat/token.hpp>
+
+#include "support/run_coro.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <map>
+#include <thread>
+
+namespace asio = boost::asio;
+using namespace streamchat;
+using namespace std::chrono_literals;
+using streamchat::test::run_coro;
+
+namespace {
+
+constexpr auto tuple_token = asio::as_tuple(asio::use_awaitable);
+
+client_config config_for(const std::string& base_url, const emulator_config& e, const std::string& user)
+{
+    client_config cfg;
+    cfg.base_url = base_url;
+    cfg.api_key = e.api_key;
+    cfg.user_id = user;
+    cfg.token = user.empty() ? make_server_token(e.api_secret) : make_user_token(e.api_secret, user);
+    cfg.health.ping_interval = 100ms;
+    cfg.health.dead_after = 5s;
+    cfg.health.connect_timeout = 2s;
+    cfg.backoff = {.floor = 10ms, .first_max = 20ms, .step = 40ms, .cap = 150ms};
+    cfg.batch.window = 5ms;
+    return cfg;
+}
+
+asio::awaitable<void> wait_for(std::function<bool()> cond, std::chrono::steady_clock::duration ceiling = 60s)
+{
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer t(ex);
+    const auto until = std::chrono::steady_clock::now() + ceiling;
+    while (!cond()) {
+        REQUIRE(std::chrono::steady_clock::now() < until);
+        t.expires_after(1ms);
+        co_await t.async_wait(asio::use_awaitable);
+    }
+}
+
+/// Records every status change of `c` until it is destroyed.
+void watch_statuses(client& c, std::vector<connection_status>& out)
+{
+    asio::co_spawn(
+        c.get_executor(),
+        [&c, &out]() -> asio::awaitable<void> {
+            for (;;) {
+                auto [ec, s] = co_await c.async_wait_status(tuple_token);
+                if (ec) co_return;
+                out.push_back(s);
+            }
+        },
+        asio::detached);
+}
+
+} // namespace
+
+TEST_CASE("a server that goes silent is detected as a dead link; the client reconnects when it answers again")
+{
+    // The emulator runs on its own thread so that it can be frozen while the client runs on.
+    asio::io_context server_ioc;
+    auto work = asio::make_work_guard(server_ioc);
+    std::thread server_thread([&] { server_ioc.run(); });
+    emulator_config ecfg;
+    auto emu = std::make_unique<emulator>(server_ioc.get_executor(), ecfg);
+    std::string base;
+    auto on_server = [&](auto f) {
+        std::promise<void> done;
+        asio::post(server_ioc, [&] {
+            f();
+            done.set_value();
+        });
+        done.get_future().wait();
+    };
+    on_server([&] {
+        REQUIRE_FALSE(emu->start());
+        base = emu->base_url();
+    });
+
+    std::promise<void> release;
+    std::shared_future<void> released = release.get_future().share();
+    run_coro(
+        [&](asio::any_io_executor ex) -> asio::awaitable<void> {
+            auto cfg = config_for(base, ecfg, "john");
+            cfg.health.dead_after = 600ms;
+            cfg.health.connect_timeout = 400ms;
+            client c(ex, cfg);
+            std::vector<connection_status> seen;
+            watch_statuses(c, seen);
+            user_input who1{};
+            auto [ec, me] = co_await c.async_connect(who1, tuple_token);
+            REQUIRE_FALSE(ec);
+            co_await wait_for([&] { return c.metrics().pings_sent >= 2; });
+
+            // Freeze the server: its socket stays open, nothing comes back.
+            asio::post(server_ioc, [released] { released.wait(); });
+            co_await wait_for([&] {
+                return std::any_of(seen.begin(), seen.end(),
+                                   [](const connection_status& s) { return s.reason == error::connection_dead; });
+            });
+            release.set_value();
+            co_await wait_for([&] { return c.metrics().recoveries >= 1 && c.status().state == connection_state::connected; });
+            CHECK(c.metrics().reconnects >= 1);
+            CHECK(c.metrics().websockets_open == 1);
+            CHECK(c.metrics().websockets_open_max == 1);
+        },
+        90s);
+    on_server([&] { emu.reset(); });
+    work.reset();
+    server_thread.join();
+}
+
+TEST_CASE("the server restarts on its file database while others write: refused for a while, then recovered")
+{
+    const auto db = std::filesystem::temp_directory_path() /
+                    ("streamchat-restart-" + std::to_string(std::random_device{}()) + ".db");
+    run_coro(
+        [&](asio::any_io_executor ex) -> asio::awaitable<void> {
+            emulator_config ecfg;
+            ecfg.db_path = db.string();
+            ecfg.seed.users = 3;
+            ecfg.seed.channels = 4;
+            ecfg.seed.for_user = "john";
+            auto emu = std::make_unique<emulator>(ex, ecfg);
+            REQUIRE_FALSE(emu->start());
+            ecfg.port = emu->port(); // the restarted server must be where the client looks
+            const auto base = emu->base_url();
+
+            client c(ex, config_for(base, ecfg, "john"));
+            std::vector<connection_status> seen;
+            watch_statuses(c, seen);
+            user_input who2{};
+            auto [ec, me] = co_await c.async_connect(who2, tuple_token);
+            REQUIRE_FALSE(ec);
+            for (int i = 0; i < 2; ++i) {
+                channel_ref ch{"messaging", "seed-" + std::to_string(i)};
+                auto [wec] = co_await c.async_watch(ch, tuple_token);
+                REQUIRE_FALSE(wec);
+            }
+            std::map<std::string, int> delivered;
+            bool recovered = false;
+            asio::co_spawn(
+                ex,
+                [&]() -> asio::awaitable<void> {
+                    for (;;) {
+                        auto [rec, batch] = co_await c.async_receive(tuple_token);
+                        if (rec) co_return;
+                        for (auto& e : batch.events) {
+                            if (e.type == event_type::connection_recovered) recovered = true;
+                            if (e.type == event_type::message_new && e.message) ++delivered[e.message->id];
+                        }
+                    }
+                },
+                asio::detached);
+
+            int n = 0;
+            auto send_some = [&](int count) -> asio::awaitable<void> {
+                rest_client admin(ex, config_for(base, ecfg, ""));
+                for (int i = 0; i < count; ++i) {
+                    send_message_request m;
+                    m.type = "messaging";
+                    m.id = "seed-" + std::to_string(i % 4);
+                    m.message.text = "r" + std::to_string(n++);
+                    m.message.custom["user_id"] = "user-1";
+                    auto [sec, r] = co_await admin.async_send_message(m, tuple_token);
+                    REQUIRE_FALSE(sec);
+                }
+            };
+            co_await send_some(8);
+            co_await wait_for([&] { return delivered.size() >= 4; });
+
+            emu->stop();
+            emu.reset();
+            // Refused: the backoff grows until its cap.
+            co_await wait_for([&] { return c.status().failures >= 3; });
+            emu = std::make_unique<emulator>(ex, ecfg);
+            REQUIRE_FALSE(emu->start());
+            co_await send_some(8); // written while john is still away
+            co_await wait_for([&] { return recovered; });
+            co_await send_some(4);
+
+            int max_failures = 0;
+            for (auto& s : seen) max_failures = std::max(max_failures, s.failures);
+            CHECK(max_failures >= 3);
+            CHECK(c.metrics().websockets_open_max == 1);
+
+            rest_client john(ex, config_for(base, ecfg, "john"));
+            for (int i = 0; i < 4; ++i) {
+                const std::string cid = "messaging:seed-" + std::to_string(i);
+                query_channel_request q;
+                q.type = "messaging";
+                q.id = "seed-" + std::to_string(i);
+                q.watch = false;
+                q.messages = message_pagination{.limit = 300};
+                auto [qec, truth] = co_await john.async_query_channel(q, tuple_token);
+                REQUIRE_FALSE(qec);
+                int server_unread = 0;
+                for (auto& r : truth.read)
+                    if (r.user.id == "john") server_unread = r.unread_messages;
+                const auto last_id = truth.messages.back().id;
+                co_await wait_for([&] {
+                    const auto* s = c.channels().summary(cid);
+                    return s && s->last_message_id == last_id && s->unread_count == server_unread;
+                });
+                if (i < 2) {
+                    const auto* st = c.channels().state(cid);
+                    REQUIRE(st);
+                    std::vector<std::string> mine, theirs;
+                    for (auto& m : st->messages) mine.push_back(m.id);
+                    for (auto& m : truth.messages) theirs.push_back(m.id);
+                    CHECK(mine == theirs);
+                }
+            }
+            for (auto& [id, count] : delivered) CHECK(count == 1);
+        },
+        120s);
+    std::error_code ignored;
+    std::filesystem::remove(db, ignored);
+    std::filesystem::remove(db.string() + "-wal", ignored);
+    std::filesystem::remove(db.string() + "-shm", ignored);
+}
