@@ -21,6 +21,10 @@
 
 namespace streamchat {
 
+namespace detail {
+struct fast_event; // src/events/fast_decode.hpp: an event decoded by the realtime fast path
+} // namespace detail
+
 /// One row of a channel list: enough to draw it, nothing more.
 struct channel_summary {
     std::string cid{};                         ///< `type:id`.
@@ -53,6 +57,8 @@ public:
     const channel_summary* summary(std::string_view cid) const;
     /// Full state of a materialised channel; null otherwise.
     const channel_state* state(std::string_view cid) const;
+    /// True when `cid` has full state (the realtime fast path then leaves the event to `apply`).
+    bool is_materialised(std::string_view cid) const { return states_.find(cid) != states_.end(); }
     /// Channels with a summary.
     std::size_t size() const noexcept { return summaries_.size(); }
     /// Channels with full state.
@@ -66,12 +72,19 @@ public:
     /// Takes a query result: refreshes the summary; keeps full state when `materialise` (or when
     /// the channel is already materialised), merging messages by id.
     void upsert(const channel_state& s, bool materialise);
+    /// Merges a page of messages (by id, in time order) into the full state of `cid`, when it is
+    /// materialised. Returns false when it is not.
+    bool merge_messages(std::string_view cid, const std::vector<message>& page);
     /// Drops the full state of `cid`; the summary stays.
     void release(std::string_view cid);
     /// Forgets `cid` entirely (deleted, or the user left).
     void erase(std::string_view cid);
     /// Applies one event. Returns true when it changed something.
     bool apply(const event& e);
+    /// Applies an event decoded by the realtime fast path: the same change, and the same result,
+    /// as `apply` on the fully decoded event. Only for a channel that is not materialised
+    /// (`!is_materialised(e.cid)`): full state needs the full event.
+    bool apply_fast(const detail::fast_event& e);
     /// Sets the unread count (e.g. from the server's read state after recovery).
     void set_unread(std::string_view cid, int count);
 

@@ -61,6 +61,8 @@ struct client_metrics {
     std::uint64_t evictions = 0;           ///< Watches ended to stay within the budget.
     std::uint64_t sync_calls = 0;          ///< `/sync` calls made by recovery.
     std::uint64_t requery_calls = 0;       ///< Channel re-queries made by recovery.
+    std::uint64_t mark_read_calls = 0;     ///< Mark-read requests sent (after pacing).
+    std::uint64_t typing_events = 0;       ///< typing.start / typing.stop sent (after pacing).
 };
 
 /** @brief One user's live connection to Stream (or the emulator).
@@ -171,6 +173,57 @@ public:
             std::move(req));
     }
 
+    /// Loads a page of older or newer messages (`id_lt` / `id_gt` / `id_around` …) and merges it
+    /// into the channel's full state when the channel is materialised. Handler:
+    /// `void(error_code, std::vector<message>)` with the page, oldest first.
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_load_messages(channel_ref ch, message_pagination page, CompletionToken&& token = {})
+    {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, std::vector<message>)>(
+            [this](auto handler, channel_ref c, message_pagination p) {
+                load_messages_impl(std::move(c), std::move(p), std::move(handler));
+            },
+            token, std::move(ch), std::move(page));
+    }
+
+    /// Edits a message; the store takes the answer. Handler: `void(error_code, message_response)`.
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_update_message(update_message_request req, CompletionToken&& token = {})
+    {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, message_response)>(
+            [this](auto handler, update_message_request r) { update_impl(std::move(r), std::move(handler)); },
+            token, std::move(req));
+    }
+
+    /// Deletes a message (soft, or hard); the store takes the answer. Handler:
+    /// `void(error_code, message_response)`.
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_delete_message(delete_message_request req, CompletionToken&& token = {})
+    {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, message_response)>(
+            [this](auto handler, delete_message_request r) { delete_impl(std::move(r), std::move(handler)); },
+            token, std::move(req));
+    }
+
+    /// Marks the channel read, at most once per `pacing.mark_read_interval`: calls inside the
+    /// window share one request sent at its end. The channel's unread count drops to 0 at once.
+    /// Handler: `void(error_code)`.
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_mark_read(channel_ref ch, CompletionToken&& token = {})
+    {
+        return boost::asio::async_initiate<CompletionToken, void(error_code)>(
+            [this](auto handler, channel_ref c) { mark_read_impl(std::move(c), std::move(handler)); }, token,
+            std::move(ch));
+    }
+
+    /// Call on every keystroke in a message input: sends `typing.start` at most every
+    /// `pacing.typing_resend`, and `typing.stop` once keystrokes pause for `pacing.typing_idle_stop`.
+    void keystroke(const channel_ref& ch, const std::string& parent_id = {});
+    /// The user stopped typing (sent the message, left the input): `typing.stop` now if typing.
+    void stop_typing(const channel_ref& ch, const std::string& parent_id = {});
+    /// Typing events sent so far (metrics and tests).
+    std::uint64_t typing_events_sent() const noexcept;
+
     /// The REST client (same token, same connection id).
     rest_client& rest() noexcept;
     /// Summaries of every known channel, full state of watched ones.
@@ -188,6 +241,11 @@ private:
     void receive_impl(boost::asio::any_completion_handler<void(error_code, event_batch)> h);
     void watch_impl(channel_ref ch, bool watch, boost::asio::any_completion_handler<void(error_code)> h);
     void send_impl(send_message_request req, boost::asio::any_completion_handler<void(error_code, message_response)> h);
+    void load_messages_impl(channel_ref ch, message_pagination page,
+                            boost::asio::any_completion_handler<void(error_code, std::vector<message>)> h);
+    void update_impl(update_message_request req, boost::asio::any_completion_handler<void(error_code, message_response)> h);
+    void delete_impl(delete_message_request req, boost::asio::any_completion_handler<void(error_code, message_response)> h);
+    void mark_read_impl(channel_ref ch, boost::asio::any_completion_handler<void(error_code)> h);
 
     std::shared_ptr<detail::client_impl> impl_;
 };

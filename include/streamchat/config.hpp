@@ -49,6 +49,8 @@ struct client_config {
     batch_config batch{};
     /// Bound on the channels watched at once (20 by default).
     watch_config watch{};
+    /// Pacing of typing events and read marks.
+    pacing_config pacing{};
 };
 
 } // namespace streamchat

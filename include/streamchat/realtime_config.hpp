@@ -57,6 +57,17 @@ struct watch_config {
     std::size_t max_watched_channels = 20;
 };
 
+/// Pacing of what a typing user and a reading user send, as the official client paces it.
+struct pacing_config {
+    /// `typing.start` is sent at most this often while keystrokes continue. Default 2 s.
+    std::chrono::milliseconds typing_resend{2000};
+    /// `typing.stop` is sent this long after the last keystroke. Default 3 s.
+    std::chrono::milliseconds typing_idle_stop{3000};
+    /// At most one mark-read per channel in this window; calls inside it are folded into one
+    /// sent at its end. Default 1 s.
+    std::chrono::milliseconds mark_read_interval{1000};
+};
+
 } // namespace streamchat
 
 #endif

@@ -27,6 +27,7 @@
 #include <algorithm>
 #include <deque>
 #include <random>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace streamchat {
@@ -125,6 +126,21 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
     static constexpr std::size_t seen_capacity = 20000;
 
     std::optional<timestamp> last_server_time; // newest created_at received: /sync's since
+
+    // Pacing (docs/protocol.md §6.3: typing.start at most every 2 s, stop after 3 s idle).
+    struct typing_state {
+        clock::time_point last_start{};
+        clock::time_point last_keystroke{};
+        bool typing = false;
+        std::shared_ptr<asio::steady_timer> idle;
+    };
+    std::unordered_map<std::string, typing_state> typing; // by cid + '/' + parent_id
+    struct read_state_pace {
+        clock::time_point last_sent{};
+        bool scheduled = false;
+        std::vector<asio::any_completion_handler<void(error_code)>> waiters;
+    };
+    std::unordered_map<std::string, read_state_pace> reads; // by cid
     client_metrics m{};
 
     // ------------------------------------------------------------------ wiring
@@ -521,6 +537,86 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
         co_return ec;
     }
 
+    // ------------------------------------------------------------------ pacing
+
+    void send_typing(const channel_ref& ch, const std::string& parent, const char* type)
+    {
+        send_event_request ev;
+        ev.type = ch.type;
+        ev.id = ch.id;
+        ev.event_type = type;
+        if (!parent.empty()) ev.parent_id = parent;
+        ++m.typing_events;
+        // Fire and forget, like the official client: a lost typing event only shows late.
+        rest.async_send_event(std::move(ev), [](error_code, event_response) {});
+    }
+
+    void keystroke(const channel_ref& ch, const std::string& parent)
+    {
+        const auto now = clock::now();
+        auto& t = typing[ch.type + ":" + ch.id + "/" + parent];
+        t.last_keystroke = now;
+        if (!t.typing || now - t.last_start >= cfg.pacing.typing_resend) {
+            t.typing = true;
+            t.last_start = now;
+            send_typing(ch, parent, "typing.start");
+        }
+        if (!t.idle) t.idle = std::make_shared<asio::steady_timer>(ex);
+        arm_idle_stop(ch, parent, t);
+    }
+
+    void arm_idle_stop(const channel_ref& ch, const std::string& parent, typing_state& t)
+    {
+        t.idle->expires_at(t.last_keystroke + cfg.pacing.typing_idle_stop);
+        t.idle->async_wait([weak = weak_from_this(), ch, parent](error_code ec) {
+            auto self = weak.lock();
+            if (!self || ec) return;
+            auto it = self->typing.find(ch.type + ":" + ch.id + "/" + parent);
+            if (it == self->typing.end() || !it->second.typing) return;
+            if (clock::now() - it->second.last_keystroke >= self->cfg.pacing.typing_idle_stop) {
+                self->stop_typing(ch, parent);
+            } else {
+                self->arm_idle_stop(ch, parent, it->second); // a keystroke came meanwhile
+            }
+        });
+    }
+
+    void stop_typing(const channel_ref& ch, const std::string& parent)
+    {
+        auto it = typing.find(ch.type + ":" + ch.id + "/" + parent);
+        if (it == typing.end() || !it->second.typing) return;
+        it->second.typing = false;
+        if (it->second.idle) it->second.idle->cancel();
+        send_typing(ch, parent, "typing.stop");
+    }
+
+    void mark_read(const channel_ref& ch, asio::any_completion_handler<void(error_code)> h)
+    {
+        const std::string cid = ch.type + ":" + ch.id;
+        store.set_unread(cid, 0); // the user has seen it; the server agrees shortly
+        auto& r = reads[cid];
+        r.waiters.push_back(std::move(h));
+        if (r.scheduled) return;
+        r.scheduled = true;
+        const auto due = r.last_sent + cfg.pacing.mark_read_interval;
+        auto timer = std::make_shared<asio::steady_timer>(ex, std::max(due, clock::now()));
+        timer->async_wait([weak = weak_from_this(), ch, cid, timer](error_code) {
+            auto self = weak.lock();
+            if (!self) return;
+            auto& rr = self->reads[cid];
+            rr.scheduled = false;
+            rr.last_sent = clock::now();
+            auto waiters = std::exchange(rr.waiters, {});
+            mark_read_request req;
+            req.type = ch.type;
+            req.id = ch.id;
+            ++self->m.mark_read_calls;
+            self->rest.async_mark_read(std::move(req), [self, waiters = std::move(waiters)](error_code ec, event_response) mutable {
+                for (auto& w : waiters) asio::post(self->ex, asio::append(std::move(w), ec));
+            });
+        });
+    }
+
     // ------------------------------------------------------------------ sending
 
     static asio::awaitable<std::tuple<error_code, message_response>> send(std::shared_ptr<client_impl> self,
@@ -664,6 +760,78 @@ void client::send_impl(send_message_request req, asio::any_completion_handler<vo
                        }
                        std::move(h)(std::get<0>(r), std::move(std::get<1>(r)));
                    }));
+}
+
+void client::keystroke(const channel_ref& ch, const std::string& parent_id)
+{
+    if (!impl_->shut) impl_->keystroke(ch, parent_id);
+}
+
+void client::stop_typing(const channel_ref& ch, const std::string& parent_id)
+{
+    if (!impl_->shut) impl_->stop_typing(ch, parent_id);
+}
+
+std::uint64_t client::typing_events_sent() const noexcept { return impl_->m.typing_events; }
+
+void client::mark_read_impl(channel_ref ch, asio::any_completion_handler<void(error_code)> h)
+{
+    if (impl_->shut) {
+        asio::post(impl_->ex, asio::append(std::move(h), error_code(error::shut_down)));
+        return;
+    }
+    impl_->mark_read(ch, std::move(h));
+}
+
+void client::load_messages_impl(channel_ref ch, message_pagination page,
+                                asio::any_completion_handler<void(error_code, std::vector<message>)> h)
+{
+    query_channel_request q;
+    q.type = ch.type;
+    q.id = ch.id;
+    q.watch = false;
+    q.state = true;
+    q.messages = std::move(page);
+    q.members = list_pagination{.limit = 0};
+    q.watchers = list_pagination{.limit = 0};
+    impl_->rest.async_query_channel(
+        std::move(q), [self = impl_, cid = ch.type + ":" + ch.id, h = std::move(h)](error_code ec, channel_state st) mutable {
+            if (!ec) {
+                self->remember_messages(st);
+                self->store.merge_messages(cid, st.messages);
+            }
+            std::move(h)(ec, std::move(st.messages));
+        });
+}
+
+namespace {
+/// The event a message change would have produced, so the store applies it the one way.
+event local_message_event(event_type type, const message& m, bool hard)
+{
+    event e;
+    e.type = type;
+    e.cid = m.cid;
+    e.message = m;
+    if (hard) e.hard_delete = true;
+    return e;
+}
+} // namespace
+
+void client::update_impl(update_message_request req, asio::any_completion_handler<void(error_code, message_response)> h)
+{
+    impl_->rest.async_update_message(std::move(req), [self = impl_, h = std::move(h)](error_code ec, message_response r) mutable {
+        if (!ec) self->store.apply(local_message_event(event_type::message_updated, r.message, false));
+        std::move(h)(ec, std::move(r));
+    });
+}
+
+void client::delete_impl(delete_message_request req, asio::any_completion_handler<void(error_code, message_response)> h)
+{
+    const bool hard = req.hard;
+    impl_->rest.async_delete_message(std::move(req), [self = impl_, hard, h = std::move(h)](error_code ec, message_response r) mutable {
+        if (!ec) self->store.apply(local_message_event(event_type::message_deleted, r.message, hard));
+        std::move(h)(ec, std::move(r));
+    });
 }
 
 client_metrics client::metrics() const

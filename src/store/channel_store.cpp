@@ -1,5 +1,7 @@
 #include <streamchat/channel_store.hpp>
 
+#include "events/fast_decode.hpp"
+
 #include <algorithm>
 
 namespace streamchat {
@@ -113,6 +115,14 @@ void channel_store::upsert(const channel_state& in, bool materialise)
     existing->second = in;
     for (auto& m : old_messages) merge_message(existing->second.messages, m);
     for (const auto& m : in.messages) merge_message(existing->second.messages, m);
+}
+
+bool channel_store::merge_messages(std::string_view cid, const std::vector<message>& page)
+{
+    auto* st = state_for(cid);
+    if (!st) return false;
+    for (const auto& m : page) merge_message(st->messages, m);
+    return true;
 }
 
 void channel_store::release(std::string_view cid)
@@ -281,6 +291,52 @@ bool channel_store::apply(const event& e)
             return false;
 
         default:
+            return false;
+    }
+}
+
+bool channel_store::apply_fast(const detail::fast_event& e)
+{
+    // Mirrors apply() above for the types the fast decoder returns, on a channel without full
+    // state: only the summary changes. fast_decode.cpp has already cut the preview.
+    const std::string& cid = e.cid;
+    switch (e.type) {
+        case event_type::message_new:
+        case event_type::notification_message_new: {
+            if (cid.empty() || !e.has_message) return false;
+            if (e.type == event_type::notification_message_new && e.has_channel && !summaries_.contains(cid)) {
+                // upsert() of a channel_state holding only this channel (its cid is `cid`).
+                auto& s = summary_for(cid);
+                s.name = e.channel_name;
+                s.image = e.channel_image;
+                s.member_count = e.channel_members.value_or(0);
+                s.hidden = e.channel_hidden.value_or(false);
+                if (e.channel_last_message_at) s.last_message_at = e.channel_last_message_at;
+            }
+            // add_message(cid, message, true)
+            auto& s = summary_for(cid);
+            const bool fresh = e.message_id != s.last_message_id;
+            if (!e.thread_only) {
+                if (!s.last_message_at || !(e.message_created_at < *s.last_message_at)) {
+                    s.last_message_at = e.message_created_at;
+                    s.last_message_id = e.message_id;
+                    s.last_message_user_id = e.message_user_id;
+                    s.last_message_preview = e.preview;
+                }
+                const bool own = e.message_user_id == own_user_id_;
+                if (fresh && !own && !e.silent && !e.shadowed) ++s.unread_count;
+            }
+            if (e.channel_member_count) s.member_count = *e.channel_member_count;
+            if (e.unread_messages) s.unread_count = *e.unread_messages;
+            return true;
+        }
+
+        case event_type::message_read:
+            if (cid.empty() || !e.has_user) return false;
+            if (e.user_id == own_user_id_ && !e.thread) set_unread(cid, 0);
+            return true;
+
+        default: // typing.*, health.check; user.watching.* only touch full state
             return false;
     }
 }
