@@ -81,6 +81,10 @@ std::pair<std::optional<boost::json::object>, api_response>
 connect_user(context& ctx, const caller& who, const boost::json::object& user_details,
              std::chrono::system_clock::time_point now);
 
+/// A user as events show it (UserResponse: custom fields flattened, `online` from the hub), for
+/// the events the hub builds itself. Never throws: `{"id": …}` if the store cannot be read.
+boost::json::object user_json(context& ctx, const std::string& user_id);
+
 /// A user's last connection closed: record `last_active`, and tell presence subscribers.
 void disconnect_user(context& ctx, const std::string& user_id, std::chrono::system_clock::time_point now);
 

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 namespace streamchat::emu {
 
@@ -34,6 +35,7 @@ void hub::remove_connection(const std::string& connection_id)
         if (u->second.empty()) user_connections_.erase(u);
     }
     const auto now = format_timestamp(std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now()));
+    std::optional<json::object> shown_user; // rendered once, after the connection is gone (`online`)
     for (const auto& cid : cids) {
         if (auto c = cid_connections_.find(cid); c != cid_connections_.end()) {
             c->second.erase(connection_id);
@@ -47,7 +49,8 @@ void hub::remove_connection(const std::string& connection_id)
         ev["cid"] = cid;
         ev["channel_id"] = parts ? parts->id : "";
         ev["channel_type"] = parts ? parts->type : "";
-        ev["user"] = json::object{{"id", user}};
+        if (!shown_user) shown_user = render_user_ ? render_user_(user) : json::object{{"id", user}};
+        ev["user"] = *shown_user;
         ev["watcher_count"] = watcher_count(cid);
         ev["created_at"] = now;
         to_watchers(cid, [&](const std::string&) { return ev; });

@@ -25,6 +25,13 @@ public:
     /// Builds one recipient's copy of an event (unread counts are per user, docs/protocol.md §6.1).
     using personalise = std::function<boost::json::object(const std::string& user_id)>;
 
+    /// Renders the `user` of the events the hub builds itself (`user.watching.stop` when a
+    /// connection closes); the spec's UserWatchingStopEvent wants a full user.
+    using user_renderer = std::function<boost::json::object(const std::string& user_id)>;
+
+    /// Sets the renderer (the server passes one reading the store). Unset: `{"id": …}` only.
+    void set_user_renderer(user_renderer render) { render_user_ = std::move(render); }
+
     /// Registers a connection of `user_id`; returns its new connection id.
     std::string add_connection(std::string user_id, sender send);
 
@@ -82,6 +89,7 @@ private:
     std::unordered_map<std::string, std::unordered_set<std::string>> user_connections_;
     std::unordered_map<std::string, std::unordered_set<std::string>> cid_connections_;
     std::size_t frames_sent_ = 0;
+    user_renderer render_user_{};
 };
 
 } // namespace streamchat::emu

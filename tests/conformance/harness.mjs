@@ -159,6 +159,24 @@ export function recordEvents(client) {
   return { events, stop: () => sub.unsubscribe() };
 }
 
+/**
+ * Kills a connected client's WebSocket abruptly, from the outside: the TCP socket under the `ws`
+ * instance stream-chat uses in Node (`client.wsConnection.ws._socket`) is destroyed, with no close
+ * frame. The client sees close code 1006 (a transient failure, docs/protocol.md §5.3) and must
+ * reconnect and recover by itself; the emulator sees the peer go away. Returns the dropped
+ * connection id and a promise of the close code the client's socket reports.
+ */
+export function dropSocket(client) {
+  const connectionId = client._getConnectionID();
+  const ws = client.wsConnection?.ws;
+  const socket = ws?._socket;
+  if (!connectionId || !socket) throw new Error('dropSocket: the client has no open WebSocket');
+  const closed = withTimeout(new Promise((resolve) => ws.once('close', (code) => resolve(code))), 3000,
+    'the dropped WebSocket to close');
+  socket.destroy();
+  return { connectionId, closed };
+}
+
 /** Runs `fn` expecting it to reject with a Stream API error; returns the error. */
 export async function expectApiError(fn, what) {
   try {

@@ -216,6 +216,7 @@ api_response update_channel(session& s, const path_params& p)
             if (!s.db().find_member(c.cid, m.user_id)) continue;
             s.db().set_member_role(c.cid, m.user_id, role, s.now);
             json::object ev = channel_event(s, "member.updated", c);
+            ev["channel"] = channel_json(s, c, false); // required by MemberUpdatedEvent
             ev["member"] = member_json(s, *s.db().find_member(c.cid, m.user_id));
             ev["user"] = s.user_json(m.user_id);
             emit_to_watchers(s, c, ev);

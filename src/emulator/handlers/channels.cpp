@@ -86,6 +86,7 @@ std::vector<std::string> add_channel_members(session& s, channel_row& c, const s
         auto row = s.db().find_member(c.cid, user);
         if (!row) continue;
         json::object ev = channel_event(s, "member.added", c);
+        ev["channel"] = channel_json(s, c, false); // required by MemberAddedEvent
         ev["member"] = member_json(s, *row);
         ev["user"] = s.user_json(user);
         emit_to_watchers(s, c, ev);
@@ -116,6 +117,7 @@ std::vector<std::string> remove_channel_members(session& s, channel_row& c, cons
         removed.push_back(m.user_id);
         if (auto fresh = s.db().find_channel(c.cid)) c = std::move(*fresh);
         json::object ev = channel_event(s, "member.removed", c);
+        ev["channel"] = channel_json(s, c, false); // required by MemberRemovedEvent
         ev["member"] = member_json(s, *row);
         ev["user"] = s.user_json(m.user_id);
         emit_to_watchers(s, c, ev);

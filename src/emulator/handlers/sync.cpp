@@ -69,14 +69,33 @@ api_response sync_events(session& s, const path_params&)
             inaccessible.emplace_back(c);
             continue;
         }
+        // NotificationRemovedFromChannelEvent requires `channel` and `member`. The membership is
+        // gone (or never was), so `member` is the one that ended, as of now; a channel that no
+        // longer exists is shown with its type and id, timestamped now.
         const auto parts = split_cid(c);
+        channel_row shown;
+        if (row) {
+            shown = *row;
+        } else {
+            shown.cid = c;
+            shown.type = std::string(parts->type);
+            shown.id = std::string(parts->id);
+            shown.created_at = s.now;
+            shown.updated_at = s.now;
+        }
+        member_row ended;
+        ended.cid = c;
+        ended.user_id = user;
+        ended.created_at = s.now;
+        ended.updated_at = s.now;
         json::object ev;
         ev["type"] = "notification.removed_from_channel";
         ev["cid"] = c;
         ev["channel_id"] = parts->id;
         ev["channel_type"] = parts->type;
         ev["user"] = s.user_json(user);
-        if (row) ev["channel"] = channel_json(s, *row, false);
+        ev["channel"] = channel_json(s, shown, false);
+        ev["member"] = member_json(s, ended);
         ev["created_at"] = s.now_text;
         removed.push_back(std::move(ev));
     }

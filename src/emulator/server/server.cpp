@@ -84,6 +84,7 @@ error_code server::start(std::string& why)
 
     store_ = std::move(db);
     ctx_.emplace(context{*store_, hub_, cfg_});
+    hub_.set_user_renderer([this](const std::string& user_id) { return user_json(*ctx_, user_id); });
     accepting_ = true;
     do_accept();
     return {};
@@ -102,6 +103,7 @@ void server::stop()
         if (auto s = weak.lock()) live.push_back(std::move(s));
     for (auto& s : live) s->shutdown();
     live.clear();
+    hub_.set_user_renderer({});
     ctx_.reset();
     store_.reset();
 }
