@@ -62,6 +62,7 @@ struct client_metrics {
     std::uint64_t sync_calls = 0;          ///< `/sync` calls made by recovery.
     std::uint64_t requery_calls = 0;       ///< Channel re-queries made by recovery.
     std::uint64_t mark_read_calls = 0;     ///< Mark-read requests sent (after pacing).
+    std::uint64_t rate_limited = 0;        ///< Watch calls that met a 429 beyond the transport's own waits.
     std::uint64_t typing_events = 0;       ///< typing.start / typing.stop sent (after pacing).
 };
 

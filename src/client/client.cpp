@@ -112,6 +112,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
     bool shut = false;
     bool worker_running = false;
     bool dropped = false; // a connection was up and went down; recovery pending
+    std::chrono::steady_clock::duration rate_pause = std::chrono::seconds(1);
 
     std::vector<asio::any_completion_handler<void(error_code, own_user)>> connect_waiters;
     std::deque<asio::any_completion_handler<void(error_code, connection_status)>> status_waiters;
@@ -196,6 +197,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
 
     void on_status(const connection_status& s)
     {
+        if (shut) return; // waiters were completed with shut_down already
         status = s;
         switch (s.state) {
             case connection_state::connected:
@@ -359,6 +361,17 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
                 self->jobs.push_front(std::move(job));
                 continue;
             }
+            // Rate limited beyond what the transport waits for: pause this queue (not the
+            // application) and try again, doubling the pause; nothing is dropped.
+            if (ec && !self->shut && is_rate_limited(ec)) {
+                ++self->m.rate_limited;
+                self->jobs.push_front(std::move(job));
+                asio::steady_timer pause(self->ex, self->rate_pause);
+                (void)co_await pause.async_wait(nothrow);
+                self->rate_pause = std::min(self->rate_pause * 2, std::chrono::steady_clock::duration(std::chrono::seconds(30)));
+                continue;
+            }
+            if (!ec) self->rate_pause = std::chrono::seconds(1);
             asio::post(self->ex, asio::append(std::move(job.handler), ec));
         }
         self->worker_running = false;

@@ -101,8 +101,12 @@ void channel_store::upsert(const channel_state& in, bool materialise)
             set_preview(s, *it);
             break;
         }
+    bool server_count = false;
     for (const auto& r : in.read)
-        if (r.user.id == own_user_id_) s.unread_count = r.unread_messages;
+        if (r.user.id == own_user_id_) {
+            s.unread_count = r.unread_messages;
+            server_count = true;
+        }
 
     auto existing = states_.find(cid);
     if (existing == states_.end()) {
@@ -110,11 +114,30 @@ void channel_store::upsert(const channel_state& in, bool materialise)
         return;
     }
     // Merge: the fresh answer wins for everything but messages, which are merged by id so that
-    // live messages newer than the answer's page survive.
+    // live messages newer than the answer's page survive. Such a message arrived over the socket
+    // while the query was in flight and is not in the answer's snapshot: the server's unread
+    // count does not include it yet either, so it counts on top (the event already did once).
+    std::optional<timestamp> newest;
+    for (const auto& m : in.messages)
+        if (!newest || *newest < m.created_at) newest = m.created_at;
     auto old_messages = std::move(existing->second.messages);
     existing->second = in;
-    for (auto& m : old_messages) merge_message(existing->second.messages, m);
+    int newer_unread = 0;
+    for (auto& m : old_messages) {
+        const bool fresh = merge_message(existing->second.messages, m);
+        if (!fresh || (newest && !(*newest < m.created_at)) || thread_only(m)) continue;
+        if (m.user.id != own_user_id_ && !m.silent && !m.shadowed) ++newer_unread;
+    }
     for (const auto& m : in.messages) merge_message(existing->second.messages, m);
+    if (server_count) s.unread_count += newer_unread;
+    // The preview follows the newest message held, live or queried.
+    const auto& all = existing->second.messages;
+    for (auto it = all.rbegin(); it != all.rend(); ++it)
+        if (!thread_only(*it)) {
+            set_preview(s, *it);
+            if (!s.last_message_at || *s.last_message_at < it->created_at) s.last_message_at = it->created_at;
+            break;
+        }
 }
 
 bool channel_store::merge_messages(std::string_view cid, const std::vector<message>& page)

@@ -6,6 +6,7 @@
 #include <streamchat/emulator.hpp>
 #include <streamchat/token.hpp>
 
+#include "support/client_observer.hpp"
 #include "support/run_coro.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -21,6 +22,7 @@
 namespace asio = boost::asio;
 using namespace streamchat;
 using namespace std::chrono_literals;
+using streamchat::test::observer_guard;
 using streamchat::test::run_coro;
 
 namespace {
@@ -54,14 +56,17 @@ struct counts {
     int typing_start = 0, typing_stop = 0, reads = 0, messages = 0;
 };
 
-void count_events(client& c, counts& n)
+/// Counts what `c` delivers; shared with the receiver so a batch queued at the end stays valid.
+std::shared_ptr<counts> count_events(client& c, std::shared_ptr<bool> alive)
 {
+    auto np = std::make_shared<counts>();
     asio::co_spawn(
         c.get_executor(),
-        [&c, &n]() -> asio::awaitable<void> {
+        [&c, np, alive]() -> asio::awaitable<void> {
+            auto& n = *np;
             for (;;) {
                 auto [ec, batch] = co_await c.async_receive(tuple_token);
-                if (ec) co_return;
+                if (ec || !*alive) co_return;
                 for (auto& e : batch.events) {
                     n.typing_start += e.type == event_type::typing_start;
                     n.typing_stop += e.type == event_type::typing_stop;
@@ -71,6 +76,7 @@ void count_events(client& c, counts& n)
             }
         },
         asio::detached);
+    return np;
 }
 
 } // namespace
@@ -98,8 +104,9 @@ TEST_CASE("typing, reads, paging, edits and deletes between two live clients")
             jack_cfg.pacing.mark_read_interval = 300ms;
             client john(ex, config_for(emu, "john"));
             client jack(ex, jack_cfg);
-            counts seen_by_john;
-            count_events(john, seen_by_john);
+            observer_guard guard;
+            auto seen_ptr = count_events(john, guard.alive);
+            auto& seen_by_john = *seen_ptr;
             user_input j1{}, j2{};
             auto [e1, m1] = co_await john.async_connect(j1, tuple_token);
             auto [e2, m2] = co_await jack.async_connect(j2, tuple_token);
@@ -150,7 +157,7 @@ TEST_CASE("typing, reads, paging, edits and deletes between two live clients")
             co_await wait_for([&] { return seen_by_john.reads >= 1; });
 
             // Page older messages into jack's full state: all 40, once each, in order.
-            for (int guard = 0; guard < 10; ++guard) {
+            for (int attempts = 0; attempts < 10; ++attempts) {
                 const auto* st = jack.channels().state("messaging:ops");
                 REQUIRE(st);
                 if (st->messages.size() >= 40) break;

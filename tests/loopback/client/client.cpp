@@ -7,6 +7,7 @@
 #include <streamchat/emulator.hpp>
 #include <streamchat/token.hpp>
 
+#include "support/client_observer.hpp"
 #include "support/run_coro.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -23,6 +24,7 @@
 namespace asio = boost::asio;
 using namespace streamchat;
 using namespace std::chrono_literals;
+using streamchat::test::observer_guard;
 using streamchat::test::run_coro;
 
 namespace {
@@ -46,16 +48,32 @@ client_config config_for(const emulator& emu, const std::string& user)
 }
 
 /// Polls `cond` every millisecond until it holds; fails the test after `ceiling` (a hang).
-asio::awaitable<void> wait_for(std::function<bool()> cond, std::chrono::steady_clock::duration ceiling = 30s)
+asio::awaitable<void> wait_for(std::function<bool()> cond, std::chrono::steady_clock::duration ceiling = 30s,
+                               std::string what = "condition")
 {
     auto ex = co_await asio::this_coro::executor;
     asio::steady_timer t(ex);
     const auto until = std::chrono::steady_clock::now() + ceiling;
     while (!cond()) {
-        REQUIRE(std::chrono::steady_clock::now() < until);
+        if (std::chrono::steady_clock::now() >= until) FAIL("timed out waiting for: " << what);
         t.expires_after(1ms);
         co_await t.async_wait(asio::use_awaitable);
     }
+}
+
+/// Like wait_for, but reports instead of failing, so the caller can say what it saw. (Named
+/// variables only inside co_await: g++ 12 mis-destroys temporaries there.)
+asio::awaitable<bool> settles(std::function<bool()> cond, std::chrono::steady_clock::duration ceiling = 30s)
+{
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer t(ex);
+    const auto until = std::chrono::steady_clock::now() + ceiling;
+    while (!cond()) {
+        if (std::chrono::steady_clock::now() >= until) co_return false;
+        t.expires_after(1ms);
+        co_await t.async_wait(asio::use_awaitable);
+    }
+    co_return true;
 }
 
 } // namespace
@@ -217,19 +235,26 @@ TEST_CASE("a dropped socket is recovered: every message once, in order, unread c
                 REQUIRE_FALSE(wec);
             }
 
-            // Everything the client receives, so recovery can be checked from the outside too.
-            bool recovered = false;
-            std::map<std::string, int> delivered; // message id -> times seen in batches
-            bool receiving = true;
+            // Everything the client receives, so recovery can be checked from the outside too. The log
+            // is shared with the receiver: a batch already queued when the test ends stays valid.
+            struct log_t {
+                bool recovered = false;
+                std::map<std::string, int> delivered; // message id -> times seen in batches
+            };
+            auto log = std::make_shared<log_t>();
+            observer_guard guard; // dies before the client: the receiver stops touching it
+            auto alive = guard.alive;
+            const bool& recovered = log->recovered;
+            auto& delivered = log->delivered;
             asio::co_spawn(
                 ex,
-                [&]() -> asio::awaitable<void> {
-                    while (receiving) {
+                [&c, log, alive]() -> asio::awaitable<void> {
+                    for (;;) {
                         auto [rec, batch] = co_await c.async_receive(tuple_token);
-                        if (rec) co_return;
+                        if (rec || !*alive) co_return;
                         for (auto& e : batch.events) {
-                            if (e.type == event_type::connection_recovered) recovered = true;
-                            if (e.type == event_type::message_new && e.message) ++delivered[e.message->id];
+                            if (e.type == event_type::connection_recovered) log->recovered = true;
+                            if (e.type == event_type::message_new && e.message) ++log->delivered[e.message->id];
                         }
                     }
                 },
@@ -252,12 +277,12 @@ TEST_CASE("a dropped socket is recovered: every message once, in order, unread c
                 ++sent;
             };
             for (int i = 0; i < 12; ++i) co_await send_one(i % 6);
-            co_await wait_for([&] { return delivered.size() >= 6; }); // the watched channels' share
+            co_await wait_for([&] { return delivered.size() >= 6; }, 30s, "the watched channels' share");
 
             // Drop, keep sending while the client is away, and wait for it to recover.
             CHECK(emu.drop_websockets() >= 1);
             for (int i = 0; i < 12; ++i) co_await send_one(i % 6);
-            co_await wait_for([&] { return recovered; });
+            co_await wait_for([&] { return recovered; }, 30s, "connection.recovered");
             for (int i = 0; i < 6; ++i) co_await send_one(i % 6);
             CHECK(c.metrics().reconnects == 1);
             CHECK(c.metrics().recoveries == 1);
@@ -278,10 +303,15 @@ TEST_CASE("a dropped socket is recovered: every message once, in order, unread c
                 for (auto& r : truth.read)
                     if (r.user.id == "john") server_unread = r.unread_messages;
                 const auto last_id = truth.messages.empty() ? std::string{} : truth.messages.back().id;
-                co_await wait_for([&] {
+                const bool settled = co_await settles([&] {
                     const auto* s = c.channels().summary(cid);
                     return s && s->last_message_id == last_id && s->unread_count == server_unread;
                 });
+                const auto* mine_summary = c.channels().summary(cid);
+                INFO(cid << ": server has last message " << last_id << ", unread " << server_unread << "; client has "
+                         << (mine_summary ? mine_summary->last_message_id : std::string("no summary")) << ", unread "
+                         << (mine_summary ? mine_summary->unread_count : -1));
+                REQUIRE(settled);
                 if (i < 3) { // watched: full state holds every message once, in order
                     const auto* st = c.channels().state(cid);
                     REQUIRE(st);
@@ -292,7 +322,6 @@ TEST_CASE("a dropped socket is recovered: every message once, in order, unread c
                 }
             }
             for (auto& [id, n] : delivered) CHECK(n == 1);
-            receiving = false;
         },
         120s);
 }

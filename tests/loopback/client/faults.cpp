@@ -7,6 +7,7 @@
 #include <streamchat/emulator.hpp>
 #include <streamchat/token.hpp>
 
+#include "support/client_observer.hpp"
 #include "support/run_coro.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -25,6 +26,7 @@
 namespace asio = boost::asio;
 using namespace streamchat;
 using namespace std::chrono_literals;
+using streamchat::test::observer_guard;
 using streamchat::test::run_coro;
 
 namespace {
@@ -58,19 +60,47 @@ asio::awaitable<void> wait_for(std::function<bool()> cond, std::chrono::steady_c
     }
 }
 
-/// Records every status change of `c` until it is destroyed.
-void watch_statuses(client& c, std::vector<connection_status>& out)
+/// Records every status change of `c`. Shared with the recorder, so a change already queued
+/// when the test ends never writes into a destroyed vector.
+std::shared_ptr<std::vector<connection_status>> watch_statuses(client& c, std::shared_ptr<bool> alive)
 {
+    auto out = std::make_shared<std::vector<connection_status>>();
     asio::co_spawn(
         c.get_executor(),
-        [&c, &out]() -> asio::awaitable<void> {
+        [&c, out, alive]() -> asio::awaitable<void> {
             for (;;) {
                 auto [ec, s] = co_await c.async_wait_status(tuple_token);
-                if (ec) co_return;
-                out.push_back(s);
+                if (ec || !*alive) co_return;
+                out->push_back(s);
             }
         },
         asio::detached);
+    return out;
+}
+
+/// What a client delivered: message ids with how often, and whether it recovered.
+struct delivery_log {
+    std::map<std::string, int> messages;
+    bool recovered = false;
+};
+
+std::shared_ptr<delivery_log> log_deliveries(client& c, std::shared_ptr<bool> alive)
+{
+    auto log = std::make_shared<delivery_log>();
+    asio::co_spawn(
+        c.get_executor(),
+        [&c, log, alive]() -> asio::awaitable<void> {
+            for (;;) {
+                auto [ec, batch] = co_await c.async_receive(tuple_token);
+                if (ec || !*alive) co_return;
+                for (auto& e : batch.events) {
+                    if (e.type == event_type::connection_recovered) log->recovered = true;
+                    if (e.type == event_type::message_new && e.message) ++log->messages[e.message->id];
+                }
+            }
+        },
+        asio::detached);
+    return log;
 }
 
 } // namespace
@@ -105,8 +135,9 @@ TEST_CASE("a server that goes silent is detected as a dead link; the client reco
             cfg.health.dead_after = 600ms;
             cfg.health.connect_timeout = 400ms;
             client c(ex, cfg);
-            std::vector<connection_status> seen;
-            watch_statuses(c, seen);
+            observer_guard guard;
+            auto seen_ptr = watch_statuses(c, guard.alive);
+            auto& seen = *seen_ptr;
             user_input who1{};
             auto [ec, me] = co_await c.async_connect(who1, tuple_token);
             REQUIRE_FALSE(ec);
@@ -147,8 +178,9 @@ TEST_CASE("the server restarts on its file database while others write: refused 
             const auto base = emu->base_url();
 
             client c(ex, config_for(base, ecfg, "john"));
-            std::vector<connection_status> seen;
-            watch_statuses(c, seen);
+            observer_guard guard;
+            auto seen_ptr = watch_statuses(c, guard.alive);
+            auto& seen = *seen_ptr;
             user_input who2{};
             auto [ec, me] = co_await c.async_connect(who2, tuple_token);
             REQUIRE_FALSE(ec);
@@ -157,21 +189,9 @@ TEST_CASE("the server restarts on its file database while others write: refused 
                 auto [wec] = co_await c.async_watch(ch, tuple_token);
                 REQUIRE_FALSE(wec);
             }
-            std::map<std::string, int> delivered;
-            bool recovered = false;
-            asio::co_spawn(
-                ex,
-                [&]() -> asio::awaitable<void> {
-                    for (;;) {
-                        auto [rec, batch] = co_await c.async_receive(tuple_token);
-                        if (rec) co_return;
-                        for (auto& e : batch.events) {
-                            if (e.type == event_type::connection_recovered) recovered = true;
-                            if (e.type == event_type::message_new && e.message) ++delivered[e.message->id];
-                        }
-                    }
-                },
-                asio::detached);
+            auto log = log_deliveries(c, guard.alive);
+            auto& delivered = log->messages;
+            const bool& recovered = log->recovered;
 
             int n = 0;
             auto send_some = [&](int count) -> asio::awaitable<void> {

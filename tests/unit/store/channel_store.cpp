@@ -179,3 +179,23 @@ TEST_CASE("reads, updates, deletes, members, hide and delete")
     unknown.type = event_type::unknown;
     CHECK_FALSE(s.apply(unknown));
 }
+
+TEST_CASE("a live message that overtook a query answer still counts once")
+{
+    // The socket delivered m3 while a re-query was in flight; the answer's snapshot predates m3,
+    // so its unread count (0 here) does not include it.
+    channel_store s("john");
+    s.upsert(make_channel("messaging:a", 0), true);
+    s.apply(new_message("messaging:a", msg("m3", "jack", 3)));
+    CHECK(s.summary("messaging:a")->unread_count == 1);
+    s.upsert(make_channel("messaging:a", 0), true); // snapshot with m1, m2 only
+    CHECK(s.summary("messaging:a")->unread_count == 1);
+    CHECK(s.summary("messaging:a")->last_message_id == "m3");
+    CHECK(s.state("messaging:a")->messages.size() == 3);
+
+    // An answer that already holds m3 counts it itself.
+    auto with_m3 = make_channel("messaging:a", 1);
+    with_m3.messages.push_back(msg("m3", "jack", 3));
+    s.upsert(with_m3, true);
+    CHECK(s.summary("messaging:a")->unread_count == 1);
+}
