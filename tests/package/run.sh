@@ -23,10 +23,12 @@ build() {
 
 # The SDK-only consumers talk to the installed streamchat-emulator, run as a separate process on a
 # free port (--port 0; it prints the URL it listens on). timeout bounds its life if this script hangs
-# and passes SIGTERM on.
+# and passes SIGTERM on. --foreground: timeout then signals only the emulator; without it, it also
+# signals its whole process group, so the emulator got SIGTERM twice, and the second one could
+# land after its handler was gone (exit 143, a flaky failure).
 emulator_bin="$prefix/bin/streamchat-emulator"
 [[ -x $emulator_bin ]] || { echo "not installed: $emulator_bin" >&2; exit 1; }
-timeout --kill-after=10 600 "$emulator_bin" --port 0 --api-key package-key --api-secret package-secret \
+timeout --foreground --kill-after=10 600 "$emulator_bin" --port 0 --api-key package-key --api-secret package-secret \
         >"$work/emulator.log" 2>&1 &
 emulator_pid=$!
 trap 'kill "$emulator_pid" 2>/dev/null || true' EXIT

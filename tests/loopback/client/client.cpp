@@ -78,7 +78,7 @@ asio::awaitable<bool> settles(std::function<bool()> cond, std::chrono::steady_cl
 
 } // namespace
 
-TEST_CASE("connect completes at the first health.check; pings keep one socket alive")
+TEST_CASE("connect completes at the first health.check, pings keep one socket alive")
 {
     run_coro([](asio::any_io_executor ex) -> asio::awaitable<void> {
         emulator emu(ex);

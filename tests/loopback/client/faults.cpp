@@ -106,7 +106,7 @@ std::shared_ptr<delivery_log> log_deliveries(client& c, std::shared_ptr<bool> al
 
 } // namespace
 
-TEST_CASE("a server that goes silent is detected as a dead link; the client reconnects when it answers again")
+TEST_CASE("a server that goes silent is detected as a dead link, the client reconnects when it answers again")
 {
     // The emulator runs on its own thread so that it can be frozen while the client runs on.
     asio::io_context server_ioc;
@@ -261,7 +261,7 @@ TEST_CASE("the server restarts on its file database while others write: refused 
     std::filesystem::remove(db.string() + "-shm", ignored);
 }
 
-TEST_CASE("a 429 storm: every watch completes, paced by the server's window; none is lost")
+TEST_CASE("a 429 storm: every watch completes, paced by the server's window, none is lost")
 {
     run_coro(
         [](asio::any_io_executor ex) -> asio::awaitable<void> {

@@ -208,7 +208,7 @@ TEST_CASE("malformed, binary and out-of-order frames: skipped or applied, the co
     });
 }
 
-TEST_CASE("a frame over the size limit drops the socket; the client reconnects")
+TEST_CASE("a frame over the size limit drops the socket, the client reconnects")
 {
     run_coro([](asio::any_io_executor ex) -> asio::awaitable<void> {
         ws_server server(ex, [](ws_t& ws, int attempt) -> asio::awaitable<void> {
@@ -227,7 +227,7 @@ TEST_CASE("a frame over the size limit drops the socket; the client reconnects")
     });
 }
 
-TEST_CASE("silence after the handshake is a dead link; the next socket answers")
+TEST_CASE("silence after the handshake is a dead link, the next socket answers")
 {
     run_coro([](asio::any_io_executor ex) -> asio::awaitable<void> {
         ws_server server(ex, [](ws_t& ws, int attempt) -> asio::awaitable<void> {

@@ -72,7 +72,7 @@ std::string sqlite_scalar(const std::string& path, const char* sql)
 
 } // namespace
 
-TEST_CASE("a barrage of bad requests gets exact statuses and error codes; the server stays up and the database intact")
+TEST_CASE("a barrage of bad requests gets exact statuses and error codes, the server stays up and the database intact")
 {
     const auto db_path = (std::filesystem::temp_directory_path() /
                           ("streamchat-bad-input-" + std::to_string(::getpid()) + ".db")).string();

@@ -249,7 +249,7 @@ TEST_CASE("emulator destructor stops with connections open")
 
 // ------------------------------------------------------------------ REST envelope
 
-TEST_CASE("2xx responses carry duration and rate-limit headers; rest_client reads them")
+TEST_CASE("2xx responses carry duration and rate-limit headers, rest_client reads them")
 {
     run_coro([](asio::any_io_executor ex) -> asio::awaitable<void> {
         emulator emu(ex, base_config());
@@ -285,7 +285,7 @@ TEST_CASE("2xx responses carry duration and rate-limit headers; rest_client read
     });
 }
 
-TEST_CASE("unknown paths get the handler's 404 envelope; CORS preflight gets 200")
+TEST_CASE("unknown paths get the handler's 404 envelope, CORS preflight gets 200")
 {
     run_coro([](asio::any_io_executor ex) -> asio::awaitable<void> {
         emulator emu(ex, base_config());
@@ -500,7 +500,7 @@ TEST_CASE("oversized bodies get 413 code 22, oversized headers 431 code 24")
     });
 }
 
-TEST_CASE("malformed HTTP gets 400 and a close; the server stays up")
+TEST_CASE("malformed HTTP gets 400 and a close, the server stays up")
 {
     run_coro([](asio::any_io_executor ex) -> asio::awaitable<void> {
         emulator emu(ex, base_config());

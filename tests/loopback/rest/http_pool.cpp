@@ -392,7 +392,7 @@ TEST_CASE("http_pool: 429 asking for longer than max_rate_limit_wait is handed b
     });
 }
 
-TEST_CASE("http_pool: 429 with an X-RateLimit-Reset in the past is retried at once; the last 429 is returned")
+TEST_CASE("http_pool: 429 with an X-RateLimit-Reset in the past is retried at once, the last 429 is returned")
 {
     run_async([](asio::any_io_executor ex) -> asio::awaitable<void> {
         const auto past = std::to_string(std::time(nullptr) - 10);

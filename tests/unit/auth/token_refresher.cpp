@@ -94,7 +94,7 @@ TEST_CASE("a provider completing inline or on another thread completes on the re
     }
 }
 
-TEST_CASE("provider errors and empty tokens reach every waiter; no provider fails at once")
+TEST_CASE("provider errors and empty tokens reach every waiter, no provider fails at once")
 {
     asio::io_context ioc;
     std::vector<handler_t> pending;

@@ -156,7 +156,7 @@ TEST_CASE("filter_value keeps the type the caller meant")
     CHECK(std::get<std::int64_t>(filter_value(std::uint64_t{42}).get()) == 42);
 }
 
-TEST_CASE("&& and || flatten; all() is the AND identity")
+TEST_CASE("&& and || flatten, all() is the AND identity")
 {
     const auto a = filter::eq("a", 1), b = filter::eq("b", 2), c = filter::eq("c", 3);
     const auto and3 = a && b && c;

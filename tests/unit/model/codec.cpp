@@ -197,7 +197,7 @@ TEST_CASE("user: a partial user stays partial", "[codec]")
     CHECK(to_json(u) == R"({"id":"jack"})");
 }
 
-TEST_CASE("nested custom objects are flattened; top-level keys and modelled fields win", "[codec]")
+TEST_CASE("nested custom objects are flattened, top-level keys and modelled fields win", "[codec]")
 {
     user u;
     REQUIRE_FALSE(from_json(

@@ -29,7 +29,7 @@ TEST_CASE("the first frame is a handshake, a refusal, or malformed")
         CHECK(read_first_frame(bad).what == first_frame::malformed);
 }
 
-TEST_CASE("event frames decode; bad ones are errors, never exceptions")
+TEST_CASE("event frames decode, bad ones are errors, never exceptions")
 {
     event e;
     REQUIRE_FALSE(decode_event_frame(

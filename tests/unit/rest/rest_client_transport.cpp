@@ -100,7 +100,7 @@ TEST_CASE("every call names its endpoint for rate budgets")
     });
 }
 
-TEST_CASE("concurrent code-40 answers refresh the shared token once; every request is resent with it")
+TEST_CASE("concurrent code-40 answers refresh the shared token once, every request is resent with it")
 {
     run_coro([](asio::any_io_executor ex) -> asio::awaitable<void> {
         auto net = std::make_shared<fake_transport>(ex, [](endpoint_key, const http_request& r) {

@@ -52,7 +52,7 @@ TEST_CASE("permanent connect failures stop at once")
     CHECK(retry_policy::retryable_connect_error(error::tls_handshake_timeout));
 }
 
-TEST_CASE("a lost connection is resent only for idempotent requests; a stale keep-alive once for free")
+TEST_CASE("a lost connection is resent only for idempotent requests, a stale keep-alive once for free")
 {
     const auto cfg = config();
     SECTION("POST whose write succeeded is never resent")

@@ -51,7 +51,7 @@ event new_message(std::string cid, message m, event_type t = event_type::message
 
 } // namespace
 
-TEST_CASE("a query result makes a summary; full state only when materialised")
+TEST_CASE("a query result makes a summary, full state only when materialised")
 {
     channel_store s("john");
     s.upsert(make_channel("messaging:a", 4), false);
