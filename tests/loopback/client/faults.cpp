@@ -22,6 +22,7 @@
 #include <functional>
 #include <future>
 #include <map>
+#include <optional>
 #include <thread>
 
 namespace asio = boost::asio;
@@ -212,12 +213,29 @@ TEST_CASE("the server restarts on its file database while others write: refused 
 
             emu->stop();
             emu.reset();
+            // john sends while the server is down: the send waits for the connection, keeps its id,
+            // and lands once after the restart.
+            auto sent_while_down = std::make_shared<std::optional<error_code>>();
+            auto sent_message = std::make_shared<message_response>();
+            {
+                send_message_request m;
+                m.type = "messaging";
+                m.id = "seed-0";
+                m.message.text = "sent while the server was down";
+                c.async_send_message(m, [sent_while_down, sent_message](error_code sec, message_response r) {
+                    *sent_while_down = sec;
+                    *sent_message = std::move(r);
+                });
+            }
             // Refused: the backoff grows until its cap.
             co_await wait_for([&] { return c.status().failures >= 3; });
+            CHECK_FALSE(sent_while_down->has_value());
             emu = std::make_unique<emulator>(ex, ecfg);
             REQUIRE_FALSE(emu->start());
             co_await send_some(8); // written while john is still away
             co_await wait_for([&] { return recovered; });
+            co_await wait_for([&] { return sent_while_down->has_value(); });
+            CHECK_FALSE(**sent_while_down);
             co_await send_some(4);
 
             int max_failures = 0;
@@ -253,6 +271,20 @@ TEST_CASE("the server restarts on its file database while others write: refused 
                 }
             }
             for (auto& [id, count] : delivered) CHECK(count == 1);
+
+            // The message sent while the server was down is stored exactly once.
+            query_channel_request q0;
+            q0.type = "messaging";
+            q0.id = "seed-0";
+            q0.watch = false;
+            q0.messages = message_pagination{.limit = 300};
+            auto [q0ec, seed0] = co_await john.async_query_channel(q0, tuple_token);
+            REQUIRE_FALSE(q0ec);
+            CHECK(std::count_if(seed0.messages.begin(), seed0.messages.end(), [&](const message& m) {
+                      return m.text == "sent while the server was down";
+                  }) == 1);
+            CHECK(std::any_of(seed0.messages.begin(), seed0.messages.end(),
+                              [&](const message& m) { return m.id == sent_message->message.id; }));
         },
         120s);
     std::error_code ignored;
