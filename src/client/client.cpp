@@ -11,6 +11,7 @@
 #include "model/codec.hpp"
 #include "realtime/frames.hpp"
 #include "realtime/ws_connection.hpp"
+#include "rest/envelope.hpp"
 #include "store/watch_budget.hpp"
 #include "wire/uuid.hpp"
 
@@ -53,6 +54,14 @@ struct key_of_event {
 };
 
 using batcher_t = event_batcher<event, key_of_event>;
+
+/// Up to `n` elements of `v` from `from`.
+std::vector<std::string> slice(const std::vector<std::string>& v, std::size_t from, std::size_t n)
+{
+    const auto first = v.begin() + static_cast<std::ptrdiff_t>(std::min(from, v.size()));
+    const auto last = v.begin() + static_cast<std::ptrdiff_t>(std::min(v.size(), from + n));
+    return {first, last};
+}
 
 std::optional<channel_ref> split_cid(std::string_view cid)
 {
@@ -111,7 +120,6 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
     std::string connection_id;
     bool shut = false;
     bool worker_running = false;
-    bool dropped = false; // a connection was up and went down; recovery pending
     std::chrono::steady_clock::duration rate_pause = std::chrono::seconds(1);
 
     std::vector<asio::any_completion_handler<void(error_code, own_user)>> connect_waiters;
@@ -226,7 +234,6 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
         connection_id.clear();
         rest.set_connection_id({});
         budget.on_disconnect();
-        dropped = true;
         batcher.flush();
         deliver_ready(clock::now());
     }
@@ -252,18 +259,24 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
         push_event(std::move(e), t);
     }
 
-    /// False for a message.new already applied (by id).
-    bool first_time(const event& e)
+    /// Adds a message id to the bounded set of ids seen; false when it was already there.
+    bool remember(const std::string& id)
     {
-        if ((e.type != event_type::message_new && e.type != event_type::notification_message_new) || !e.message)
-            return true;
-        if (!seen_messages.insert(e.message->id).second) return false;
-        seen_order.push_back(e.message->id);
+        if (!seen_messages.insert(id).second) return false;
+        seen_order.push_back(id);
         if (seen_order.size() > seen_capacity) {
             seen_messages.erase(seen_order.front());
             seen_order.pop_front();
         }
         return true;
+    }
+
+    /// False for a message.new already applied (by id).
+    bool first_time(const event& e)
+    {
+        if ((e.type != event_type::message_new && e.type != event_type::notification_message_new) || !e.message)
+            return true;
+        return remember(e.message->id);
     }
 
     void push_event(event e, clock::time_point t)
@@ -435,13 +448,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
     void remember_messages(const channel_state& st)
     {
         for (const auto& msg : st.messages)
-            if (seen_messages.insert(msg.id).second) {
-                seen_order.push_back(msg.id);
-                if (seen_order.size() > seen_capacity) {
-                    seen_messages.erase(seen_order.front());
-                    seen_order.pop_front();
-                }
-            }
+            remember(msg.id);
     }
 
     // ------------------------------------------------------------------ recovery
@@ -461,7 +468,6 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
         if (self->shut) co_return;
         if (!ec) {
             ++self->m.recoveries;
-            self->dropped = false;
             self->emit_local(event_type::connection_recovered);
         }
         self->ws->recovery_done(ec);
@@ -489,8 +495,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
             if (std::find(cids.begin(), cids.end(), c) == cids.end()) cids.push_back(c);
         constexpr std::size_t chunk = 100;
         for (std::size_t i = 0; i < cids.size(); i += chunk) {
-            std::vector<std::string> part(cids.begin() + static_cast<std::ptrdiff_t>(i),
-                                          cids.begin() + static_cast<std::ptrdiff_t>(std::min(cids.size(), i + chunk)));
+            const auto part = slice(cids, i, chunk);
             sync_request req;
             req.channel_cids = part;
             req.last_sync_at = *last_server_time;
@@ -520,8 +525,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
         constexpr std::size_t chunk = 30;
         for (std::size_t i = 0; i < cids.size(); i += chunk) {
             query_channels_request q;
-            std::vector<std::string> part(cids.begin() + static_cast<std::ptrdiff_t>(i),
-                                          cids.begin() + static_cast<std::ptrdiff_t>(std::min(cids.size(), i + chunk)));
+            const auto part = slice(cids, i, chunk);
             q.filter_conditions = filter::in("cid", part);
             q.limit = static_cast<int>(part.size());
             q.watch = watch;
@@ -645,8 +649,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
             std::tie(ec, out) = co_await self->rest.async_send_message(req, diag, nothrow);
             if (!ec) co_return std::tuple{ec, std::move(out)};
             // An earlier attempt of ours landed before its answer was lost.
-            if (attempt > 1 && ec == api_errc::input_error && diag.server &&
-                diag.server->message.find("already exists") != std::string::npos) {
+            if (attempt > 1 && is_duplicate_refusal(ec, diag)) {
                 auto [gec, got] = co_await self->rest.async_get_message(req.message.id, nothrow);
                 co_return std::tuple{gec, std::move(got)};
             }

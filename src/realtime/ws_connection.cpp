@@ -67,15 +67,20 @@ struct ws_connection::socket {
         return f(*plain);
     }
 
+    /// Closes the TCP connection under the WebSocket, as a network failure would.
+    void drop_tcp() noexcept
+    {
+        if (plain) beast::get_lowest_layer(*plain).close();
+        else if (tls) beast::get_lowest_layer(*tls).close();
+        else if (net.is_open()) net.lowest().close();
+    }
+
     void close_now() noexcept
     {
         if (closed) return;
         closed = true;
         parts.cancel();
-        error_code ignored;
-        if (plain) beast::get_lowest_layer(*plain).close();
-        else if (tls) beast::get_lowest_layer(*tls).close();
-        else if (net.is_open()) net.lowest().close();
+        drop_tcp();
     }
 };
 
@@ -125,10 +130,7 @@ void ws_connection::recovery_done(error_code ec)
 
 void ws_connection::drop()
 {
-    if (sock_) {
-        if (sock_->plain) beast::get_lowest_layer(*sock_->plain).close();
-        else if (sock_->tls) beast::get_lowest_layer(*sock_->tls).close();
-    }
+    if (sock_) sock_->drop_tcp();
 }
 
 bool ws_connection::send(std::string frame)
@@ -193,14 +195,9 @@ void ws_connection::act(connection_action a)
                 });
             return;
         case k::close_socket: {
-            ++timers_->backoff_generation;
-            timers_->backoff.cancel();
-            auto s = std::exchange(sock_, nullptr);
-            health_.on_close();
-            handshaken_ = false;
-            outbox_.clear();
+            cancel_backoff();
+            auto s = detach_socket();
             if (s && s->upgraded && !s->closed) {
-                --metrics_.sockets_open;
                 // A polite close 1000, bounded by the stream's handshake timeout; then the TCP goes.
                 asio::co_spawn(
                     ex_,
@@ -214,30 +211,37 @@ void ws_connection::act(connection_action a)
                     },
                     asio::detached);
             } else if (s) {
-                if (s->upgraded && !s->closed) --metrics_.sockets_open;
                 s->close_now();
             }
             return;
         }
         case k::notify_stopped:
-            ++timers_->backoff_generation;
-            timers_->backoff.cancel();
+            cancel_backoff();
             abandon_socket();
             return;
     }
 }
 
-void ws_connection::abandon_socket()
+void ws_connection::cancel_backoff()
 {
-    if (sock_) {
-        if (sock_->upgraded && !sock_->closed) --metrics_.sockets_open;
-        sock_->close_now();
-        sock_.reset();
-    }
+    ++timers_->backoff_generation;
+    timers_->backoff.cancel();
+}
+
+std::shared_ptr<ws_connection::socket> ws_connection::detach_socket()
+{
+    auto s = std::exchange(sock_, nullptr);
+    if (s && s->upgraded && !s->closed) --metrics_.sockets_open;
     health_.on_close();
     handshaken_ = false;
     handshake_deadline_ = clock::time_point::max();
     outbox_.clear();
+    return s;
+}
+
+void ws_connection::abandon_socket()
+{
+    if (auto s = detach_socket()) s->close_now();
 }
 
 void ws_connection::open(std::uint64_t attempt)

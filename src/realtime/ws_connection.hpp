@@ -85,6 +85,9 @@ private:
     void open(std::uint64_t attempt);
     void after_input(connection_action a);
     void abandon_socket();
+    /// Takes the current socket out (counters, health and send queue follow); null when none.
+    std::shared_ptr<socket> detach_socket();
+    void cancel_backoff();
     void arm_timer();
     void on_timer();
     void on_text(std::uint64_t attempt, std::string_view frame);

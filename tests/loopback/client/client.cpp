@@ -9,6 +9,7 @@
 
 #include "support/client_observer.hpp"
 #include "support/run_coro.hpp"
+#include "support/wait_until.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -48,32 +49,12 @@ client_config config_for(const emulator& emu, const std::string& user)
 }
 
 /// Polls `cond` every millisecond until it holds; fails the test after `ceiling` (a hang).
+/// Fails the test when `cond` does not hold within `ceiling` (a hang guard, not a measurement).
 asio::awaitable<void> wait_for(std::function<bool()> cond, std::chrono::steady_clock::duration ceiling = 30s,
                                std::string what = "condition")
 {
-    auto ex = co_await asio::this_coro::executor;
-    asio::steady_timer t(ex);
-    const auto until = std::chrono::steady_clock::now() + ceiling;
-    while (!cond()) {
-        if (std::chrono::steady_clock::now() >= until) FAIL("timed out waiting for: " << what);
-        t.expires_after(1ms);
-        co_await t.async_wait(asio::use_awaitable);
-    }
-}
-
-/// Like wait_for, but reports instead of failing, so the caller can say what it saw. (Named
-/// variables only inside co_await: g++ 12 mis-destroys temporaries there.)
-asio::awaitable<bool> settles(std::function<bool()> cond, std::chrono::steady_clock::duration ceiling = 30s)
-{
-    auto ex = co_await asio::this_coro::executor;
-    asio::steady_timer t(ex);
-    const auto until = std::chrono::steady_clock::now() + ceiling;
-    while (!cond()) {
-        if (std::chrono::steady_clock::now() >= until) co_return false;
-        t.expires_after(1ms);
-        co_await t.async_wait(asio::use_awaitable);
-    }
-    co_return true;
+    const bool held = co_await streamchat::test::wait_until(cond, ceiling, 1ms);
+    if (!held) FAIL("timed out waiting for: " << what);
 }
 
 } // namespace
@@ -303,10 +284,10 @@ TEST_CASE("a dropped socket is recovered: every message once, in order, unread c
                 for (auto& r : truth.read)
                     if (r.user.id == "john") server_unread = r.unread_messages;
                 const auto last_id = truth.messages.empty() ? std::string{} : truth.messages.back().id;
-                const bool settled = co_await settles([&] {
+                const bool settled = co_await streamchat::test::wait_until([&] {
                     const auto* s = c.channels().summary(cid);
                     return s && s->last_message_id == last_id && s->unread_count == server_unread;
-                });
+                }, 30s, 1ms);
                 const auto* mine_summary = c.channels().summary(cid);
                 INFO(cid << ": server has last message " << last_id << ", unread " << server_unread << "; client has "
                          << (mine_summary ? mine_summary->last_message_id : std::string("no summary")) << ", unread "

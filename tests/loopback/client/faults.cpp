@@ -9,6 +9,7 @@
 
 #include "support/client_observer.hpp"
 #include "support/run_coro.hpp"
+#include "support/wait_until.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
@@ -50,16 +51,11 @@ client_config config_for(const std::string& base_url, const emulator_config& e, 
     return cfg;
 }
 
+/// Fails the test when `cond` does not hold within `ceiling` (a hang guard, not a measurement).
 asio::awaitable<void> wait_for(std::function<bool()> cond, std::chrono::steady_clock::duration ceiling = 60s)
 {
-    auto ex = co_await asio::this_coro::executor;
-    asio::steady_timer t(ex);
-    const auto until = std::chrono::steady_clock::now() + ceiling;
-    while (!cond()) {
-        REQUIRE(std::chrono::steady_clock::now() < until);
-        t.expires_after(1ms);
-        co_await t.async_wait(asio::use_awaitable);
-    }
+    const bool held = co_await streamchat::test::wait_until(cond, ceiling, 1ms);
+    REQUIRE(held);
 }
 
 /// Records every status change of `c`. Shared with the recorder, so a change already queued
