@@ -176,7 +176,9 @@ void channel_store::add_message(const std::string& cid, const message& m, bool c
         set_preview(s, m);
     }
     const bool own = m.user.id == own_user_id_;
-    if (count_unread && fresh && !own && !m.silent && !m.shadowed) ++s.unread_count;
+    // Posting marks the channel read for its author, on the server and in the official client.
+    if (own) s.unread_count = 0;
+    else if (count_unread && fresh && !m.silent && !m.shadowed) ++s.unread_count;
 }
 
 bool channel_store::apply(const event& e)
@@ -347,7 +349,8 @@ bool channel_store::apply_fast(const detail::fast_event& e)
                     s.last_message_preview = e.preview;
                 }
                 const bool own = e.message_user_id == own_user_id_;
-                if (fresh && !own && !e.silent && !e.shadowed) ++s.unread_count;
+                if (own) s.unread_count = 0;
+                else if (fresh && !e.silent && !e.shadowed) ++s.unread_count;
             }
             if (e.channel_member_count) s.member_count = *e.channel_member_count;
             if (e.unread_messages) s.unread_count = *e.unread_messages;

@@ -91,15 +91,17 @@ TEST_CASE("message.new: preview, order, unread, and a repeat is never a duplicat
     CHECK(sum->last_message_id == "m3"); // the preview stays on the newest
 
     s.apply(new_message("messaging:a", msg("mine", "john", 5)));
-    CHECK(sum->unread_count == 2); // own message: not unread
+    CHECK(sum->unread_count == 0); // posting marks the channel read for its author
+    s.apply(new_message("messaging:a", msg("m6", "jack", 5)));
+    CHECK(sum->unread_count == 1);
     auto silent = msg("s", "jack", 6);
     silent.silent = true;
     s.apply(new_message("messaging:a", silent));
-    CHECK(sum->unread_count == 2);
+    CHECK(sum->unread_count == 1);
     auto reply = msg("r", "jack", 7);
     reply.parent_id = "m1";
     s.apply(new_message("messaging:a", reply));
-    CHECK(sum->unread_count == 2);       // thread-only reply
+    CHECK(sum->unread_count == 1);       // thread-only reply
     CHECK(sum->last_message_id == "s");  // and it does not move the preview
 }
 
