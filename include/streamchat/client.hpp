@@ -13,6 +13,7 @@
 #include <streamchat/config.hpp>
 #include <streamchat/connection_state.hpp>
 #include <streamchat/error.hpp>
+#include <streamchat/event_batch.hpp>
 #include <streamchat/model/event.hpp>
 #include <streamchat/model/own_user.hpp>
 #include <streamchat/rest_client.hpp>
@@ -32,15 +33,8 @@ namespace streamchat {
 
 namespace detail {
 struct client_impl;
-}
-
-/// Events delivered together. Per channel they are in the order the server sent them;
-/// redundant typing, watcher, presence and read events are coalesced.
-struct event_batch {
-    std::vector<event> events{};
-    /// When the oldest event of the batch was received.
-    std::chrono::steady_clock::time_point first_received{};
-};
+struct subscription_state;
+} // namespace detail
 
 /// What a client did so far (headless metrics).
 struct client_metrics {
@@ -51,7 +45,10 @@ struct client_metrics {
     std::uint64_t recoveries = 0;          ///< Recoveries completed.
     std::uint64_t pings_sent = 0;          ///< Health-check pings.
     std::uint64_t frames_received = 0;     ///< Text frames received.
-    std::uint64_t events_applied = 0;      ///< Events decoded, batched and applied.
+    std::uint64_t events_applied = 0;      ///< Events applied to the store (both paths).
+    std::uint64_t events_compact = 0;      ///< Of those, applied straight to a summary (batch_config::compact_unwatched).
+    std::uint64_t events_dropped = 0;      ///< Applied but not delivered: the application fell behind (batch_config::max_queued).
+    std::uint64_t duplicates = 0;          ///< Messages received again (e.g. by /sync) and skipped.
     std::uint64_t malformed_frames = 0;    ///< Frames skipped because they were not valid events.
     std::uint64_t batches = 0;             ///< Batches delivered.
     std::uint64_t coalesced = 0;           ///< Events dropped as redundant.
@@ -64,6 +61,44 @@ struct client_metrics {
     std::uint64_t mark_read_calls = 0;     ///< Mark-read requests sent (after pacing).
     std::uint64_t rate_limited = 0;        ///< Watch calls that met a 429 beyond the transport's own waits.
     std::uint64_t typing_events = 0;       ///< typing.start / typing.stop sent (after pacing).
+};
+
+/** @brief One channel's share of a client's batches.
+
+    Holds the typed events of channel `cid()` and, in `summaries_changed`, the channel itself when
+    its summary changed without a typed event. Delivered alongside `client::async_receive`, which
+    still sees everything. Bounded like the client's queue (`batch_config::max_queued`).
+    Move-only; destruction or `reset()` ends it and completes a pending receive with
+    `operation_aborted`. Use it on the client's executor; it may outlive the client (a receive
+    then fails with `error::shut_down`).
+*/
+class channel_subscription {
+public:
+    channel_subscription() = default;
+    channel_subscription(channel_subscription&& other) noexcept;
+    channel_subscription& operator=(channel_subscription&& other) noexcept;
+    ~channel_subscription();
+
+    /// The next batch for this channel. Handler: `void(error_code, event_batch)`.
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_receive(CompletionToken&& token = {})
+    {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, event_batch)>(
+            [this](auto handler) { receive_impl(std::move(handler)); }, token);
+    }
+
+    /// Ends the subscription.
+    void reset() noexcept;
+    /// The channel; empty for a default-constructed or reset subscription.
+    const std::string& cid() const noexcept;
+    explicit operator bool() const noexcept { return st_ != nullptr; }
+
+private:
+    friend class client;
+    explicit channel_subscription(std::shared_ptr<detail::subscription_state> st) noexcept;
+    void receive_impl(boost::asio::any_completion_handler<void(error_code, event_batch)> h);
+
+    std::shared_ptr<detail::subscription_state> st_;
 };
 
 /** @brief One user's live connection to Stream (or the emulator).
@@ -134,6 +169,9 @@ public:
         return boost::asio::async_initiate<CompletionToken, void(error_code, event_batch)>(
             [this](auto handler) { receive_impl(std::move(handler)); }, token);
     }
+
+    /// Subscribes to one channel's events (see channel_subscription); any number per channel.
+    channel_subscription subscribe(std::string cid);
 
     /// Watches a channel (query with `watch: true`, full state into the store), within the
     /// budget `config().watch.max_watched_channels`: the least recently used unpinned channel is

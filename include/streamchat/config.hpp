@@ -5,6 +5,7 @@
 /// Configuration of a client: where the server is, who the user is, how to authenticate.
 
 #include <streamchat/http_config.hpp>
+#include <streamchat/logger.hpp>
 #include <streamchat/realtime_config.hpp>
 #include <streamchat/token.hpp>
 
@@ -51,6 +52,8 @@ struct client_config {
     watch_config watch{};
     /// Pacing of typing events and read marks.
     pacing_config pacing{};
+    /// Diagnostics (skipped frames, reconnects, failed recoveries). Default: no sink, silent.
+    logger log{};
 };
 
 } // namespace streamchat

@@ -44,10 +44,19 @@ struct batch_config {
     std::chrono::milliseconds window{100};
     /// A batch is closed as soon as it holds this many events. Default 1000. Must be at least 1.
     std::size_t max_events = 1000;
-    /// Events waiting for the application beyond this many are not lost: the oldest batches
-    /// are kept and the receive side catches up; the figure bounds coalescing work only.
-    /// Default 100,000.
-    std::size_t max_queued = 100000;
+    /// Most events (typed events plus changed summaries) waiting for the application in
+    /// `client::async_receive`, and in each channel subscription. Beyond it the oldest batches
+    /// are folded into the next one: their events are not delivered (`event_batch::dropped`
+    /// counts them) but were applied to the store, and their channels are listed in
+    /// `summaries_changed`, so an application that fell behind redraws from the store instead of
+    /// the queue growing without bound. Default 10,000. Must be at least 1.
+    std::size_t max_queued = 10000;
+    /// Message and read events of channels the client holds no full state for (neither watched
+    /// nor open) are decoded straight into the channel's summary and reported in
+    /// `event_batch::summaries_changed` instead of as typed events: such a channel has only a
+    /// row to redraw, and this path is several times faster. Default true; false delivers every
+    /// event typed.
+    bool compact_unwatched = true;
 };
 
 /// The bounded set of channels whose events this client's connection subscribes to.

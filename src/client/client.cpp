@@ -7,7 +7,7 @@
 #include <streamchat/client.hpp>
 
 #include "auth/token_refresher.hpp"
-#include "events/batcher.hpp"
+#include "events/ingest.hpp"
 #include "model/codec.hpp"
 #include "realtime/frames.hpp"
 #include "realtime/ws_connection.hpp"
@@ -42,19 +42,6 @@ namespace {
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 using clock = std::chrono::steady_clock;
 
-struct key_of_event {
-    std::optional<coalesce_key> operator()(const event& e) const noexcept
-    {
-        static const std::string none;
-        const std::string& cid = e.cid ? *e.cid : none;
-        const std::string& uid = e.user ? e.user->id : none;
-        const std::string& parent = e.parent_id ? *e.parent_id : none;
-        return coalesce_key_for(e.type, cid, uid, parent);
-    }
-};
-
-using batcher_t = event_batcher<event, key_of_event>;
-
 /// Up to `n` elements of `v` from `from`.
 std::vector<std::string> slice(const std::vector<std::string>& v, std::size_t from, std::size_t n)
 {
@@ -86,7 +73,91 @@ struct signal {
     }
 };
 
+/// Batches waiting for the application, and the receives waiting for batches.
+struct delivery_queue {
+    std::deque<streamchat::event_batch> ready;
+    std::deque<asio::any_completion_handler<void(error_code, streamchat::event_batch)>> waiters;
+    std::size_t queued = 0;    // events + changed summaries in `ready`
+    std::uint64_t dropped = 0; // events folded away
+
+    static std::size_t weight(const streamchat::event_batch& b) noexcept
+    {
+        return b.events.size() + b.summaries_changed.size();
+    }
+
+    /// Appends `b`; beyond `max` queued, folds the oldest batches into their successors.
+    void push(streamchat::event_batch b, std::size_t max)
+    {
+        queued += weight(b);
+        ready.push_back(std::move(b));
+        while (queued > std::max<std::size_t>(max, 1) && ready.size() > 1) fold_front();
+    }
+
+    /// The oldest batch is not delivered: its events were applied to the store already, so the
+    /// next batch names their channels (to redraw) and counts them.
+    void fold_front()
+    {
+        streamchat::event_batch old = std::move(ready.front());
+        ready.pop_front();
+        auto& next = ready.front();
+        queued -= weight(old) + weight(next);
+        next.dropped += old.dropped + old.events.size();
+        dropped += old.events.size();
+        next.first_received = old.first_received;
+        std::vector<std::string> cids = std::move(old.summaries_changed);
+        for (const auto& e : old.events)
+            if (e.cid) cids.push_back(*e.cid);
+            else if (e.channel) cids.push_back(e.channel->cid);
+        for (auto& c : next.summaries_changed) cids.push_back(std::move(c));
+        std::unordered_set<std::string> have;
+        next.summaries_changed.clear();
+        for (auto& c : cids)
+            if (have.insert(c).second) next.summaries_changed.push_back(std::move(c));
+        queued += weight(next);
+    }
+
+    /// Completes waiting receives with ready batches; returns the batches handed out.
+    template <class OnDeliver>
+    void hand_out(const asio::any_io_executor& ex, OnDeliver on_deliver)
+    {
+        while (!ready.empty() && !waiters.empty()) {
+            auto h = std::move(waiters.front());
+            waiters.pop_front();
+            auto b = std::move(ready.front());
+            ready.pop_front();
+            queued -= weight(b);
+            on_deliver(b);
+            asio::post(ex, asio::append(std::move(h), error_code{}, std::move(b)));
+        }
+    }
+
+    void fail_all(const asio::any_io_executor& ex, error_code ec)
+    {
+        for (auto& h : std::exchange(waiters, {}))
+            asio::post(ex, asio::append(std::move(h), ec, streamchat::event_batch{}));
+    }
+};
+
+std::string_view cid_of(const event& e) noexcept
+{
+    if (e.cid) return *e.cid;
+    if (e.channel) return e.channel->cid;
+    return {};
+}
+
+struct transparent_hash : std::hash<std::string_view> {
+    using is_transparent = void;
+};
+
 } // namespace
+
+struct subscription_state {
+    std::string cid;
+    std::size_t max_queued = 0;
+    delivery_queue q;
+    std::weak_ptr<client_impl> owner;
+    asio::any_io_executor ex; // the client's, to complete receives after it is gone
+};
 
 struct watch_job {
     channel_ref ch;
@@ -97,7 +168,8 @@ struct watch_job {
 struct client_impl : std::enable_shared_from_this<client_impl> {
     client_impl(asio::any_io_executor e, client_config c)
         : ex(e), cfg(std::move(c)), auth(std::make_shared<token_refresher>(ex, cfg.token, cfg.token_source)),
-          rest(ex, cfg, nullptr, auth), store(cfg.user_id), budget(cfg.watch), batcher(cfg.batch),
+          rest(ex, cfg, nullptr, auth), store(cfg.user_id), budget(cfg.watch),
+          ingest(store, cfg.batch, [this](std::string_view cid) { return budget.contains(cid); }),
           batch_timer(ex), state_changed(ex), jobs_changed(ex)
     {
     }
@@ -108,7 +180,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
     rest_client rest;
     channel_store store;
     watch_budget budget;
-    batcher_t batcher;
+    event_ingest ingest; // after store and budget, which it uses
     std::shared_ptr<ws_connection> ws;
     asio::steady_timer batch_timer;
     std::optional<clock::time_point> batch_armed;
@@ -124,17 +196,12 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
 
     std::vector<asio::any_completion_handler<void(error_code, own_user)>> connect_waiters;
     std::deque<asio::any_completion_handler<void(error_code, connection_status)>> status_waiters;
-    std::deque<asio::any_completion_handler<void(error_code, streamchat::event_batch)>> receive_waiters;
-    std::deque<streamchat::event_batch> ready;
+    delivery_queue outbox;                  // what async_receive hands out
+    std::deque<streamchat::event_batch> polled; // scratch for deliver_ready
+    std::unordered_map<std::string, std::vector<std::weak_ptr<subscription_state>>, transparent_hash,
+                       std::equal_to<>>
+        subs;
     std::deque<watch_job> jobs;
-
-    // Duplicate suppression: a message.new seen once is not applied again (a /sync answer may
-    // overlap what the socket delivered before it dropped).
-    std::unordered_set<std::string> seen_messages;
-    std::deque<std::string> seen_order;
-    static constexpr std::size_t seen_capacity = 20000;
-
-    std::optional<timestamp> last_server_time; // newest created_at received: /sync's since
 
     // Pacing (docs/protocol.md §6.3: typing.start at most every 2 s, stop after 3 s idle).
     struct typing_state {
@@ -182,7 +249,10 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
         batch_timer.cancel();
         for (auto& h : std::exchange(connect_waiters, {})) asio::post(ex, asio::append(std::move(h), error_code(error::shut_down), own_user{}));
         for (auto& h : std::exchange(status_waiters, {})) asio::post(ex, asio::append(std::move(h), error_code(error::shut_down), status));
-        for (auto& h : std::exchange(receive_waiters, {})) asio::post(ex, asio::append(std::move(h), error_code(error::shut_down), streamchat::event_batch{}));
+        outbox.fail_all(ex, error::shut_down);
+        for (auto& [cid, list] : std::exchange(subs, {}))
+            for (auto& w : list)
+                if (auto sub = w.lock()) sub->q.fail_all(ex, error::shut_down);
         for (auto& j : std::exchange(jobs, {})) asio::post(ex, asio::append(std::move(j.handler), error_code(error::shut_down)));
         state_changed.notify();
         jobs_changed.notify();
@@ -200,7 +270,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
             me = std::move(*e.me);
             store.set_own_user(me.id);
         }
-        note_server_time(e.created_at);
+        ingest.note_server_time(e.created_at);
     }
 
     void on_status(const connection_status& s)
@@ -234,62 +304,31 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
         connection_id.clear();
         rest.set_connection_id({});
         budget.on_disconnect();
-        batcher.flush();
+        ingest.flush();
         deliver_ready(clock::now());
-    }
-
-    void note_server_time(const timestamp& t)
-    {
-        if (t == timestamp{}) return;
-        if (!last_server_time || *last_server_time < t) last_server_time = t;
     }
 
     // ------------------------------------------------------------------ events
 
     void on_frame(std::string_view frame, clock::time_point t)
     {
-        ++m.frames_received;
-        event e;
-        if (decode_event_frame(frame, e)) {
-            ++m.malformed_frames; // skipped; the connection stays up
+        std::string why;
+        const bool log_it = cfg.log.enabled(log_level::warning);
+        if (ingest.on_frame(frame, t, log_it ? &why : nullptr) == frame_outcome::malformed) {
+            // Skipped; the connection stays up.
+            if (log_it)
+                cfg.log(log_level::warning, "skipped a malformed frame (" + std::to_string(frame.size()) +
+                                                " bytes): " + why + "; it begins " +
+                                                std::string(frame.substr(0, 120)));
             return;
         }
-        note_server_time(e.created_at);
-        if (e.type == event_type::health_check) return;
-        push_event(std::move(e), t);
-    }
-
-    /// Adds a message id to the bounded set of ids seen; false when it was already there.
-    bool remember(const std::string& id)
-    {
-        if (!seen_messages.insert(id).second) return false;
-        seen_order.push_back(id);
-        if (seen_order.size() > seen_capacity) {
-            seen_messages.erase(seen_order.front());
-            seen_order.pop_front();
-        }
-        return true;
-    }
-
-    /// False for a message.new already applied (by id).
-    bool first_time(const event& e)
-    {
-        if ((e.type != event_type::message_new && e.type != event_type::notification_message_new) || !e.message)
-            return true;
-        return remember(e.message->id);
-    }
-
-    void push_event(event e, clock::time_point t)
-    {
-        if (!first_time(e)) return;
-        batcher.push(std::move(e), t);
         arm_batch_timer();
         deliver_ready(t);
     }
 
     void arm_batch_timer()
     {
-        const auto due = batcher.deadline();
+        const auto due = ingest.deadline();
         if (!due || (batch_armed && *batch_armed <= *due)) return;
         batch_armed = due;
         batch_timer.expires_at(*due);
@@ -304,42 +343,54 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
 
     void deliver_ready(clock::time_point now)
     {
-        for (auto& b : batcher.poll(now)) {
-            streamchat::event_batch out;
-            out.first_received = b.first_received;
-            out.events = std::move(b.items);
-            for (const auto& e : out.events) store.apply(e);
-            m.events_applied += out.events.size();
-            ready.push_back(std::move(out));
+        ingest.poll(now, polled);
+        for (auto& b : polled) {
+            route_to_subscriptions(b);
+            outbox.push(std::move(b), cfg.batch.max_queued);
         }
+        polled.clear();
         hand_out();
+    }
+
+    /// Copies each subscribed channel's share of `b` to its subscriptions.
+    void route_to_subscriptions(const streamchat::event_batch& b)
+    {
+        if (subs.empty()) return;
+        std::unordered_map<std::string_view, streamchat::event_batch> per; // views into b
+        for (const auto& e : b.events)
+            if (const auto cid = cid_of(e); !cid.empty() && subs.contains(cid)) per[cid].events.push_back(e);
+        for (const auto& c : b.summaries_changed)
+            if (subs.contains(c)) per[c].summaries_changed.push_back(c);
+        for (auto& [cid, share] : per) {
+            share.first_received = b.first_received;
+            for (const auto& w : subs.find(cid)->second)
+                if (auto sub = w.lock()) {
+                    sub->q.push(share, cfg.batch.max_queued);
+                    sub->q.hand_out(ex, [](const streamchat::event_batch&) {});
+                }
+        }
     }
 
     void hand_out()
     {
-        while (!ready.empty() && !receive_waiters.empty()) {
-            auto h = std::move(receive_waiters.front());
-            receive_waiters.pop_front();
-            auto b = std::move(ready.front());
-            ready.pop_front();
+        outbox.hand_out(ex, [this](const streamchat::event_batch& b) {
             ++m.batches;
             m.max_lag = std::max(m.max_lag, clock::now() - b.first_received);
-            asio::post(ex, asio::append(std::move(h), error_code{}, std::move(b)));
-        }
+        });
     }
 
     void emit_local(event_type type)
     {
-        batcher.flush();
+        ingest.flush();
         deliver_ready(clock::now());
         event e;
         e.type = type;
         e.type_name = std::string(to_string(type));
-        e.created_at = last_server_time.value_or(timestamp{});
+        e.created_at = ingest.last_server_time().value_or(timestamp{});
         streamchat::event_batch b;
         b.first_received = clock::now();
         b.events.push_back(std::move(e));
-        ready.push_back(std::move(b));
+        outbox.push(std::move(b), cfg.batch.max_queued);
         hand_out();
     }
 
@@ -448,7 +499,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
     void remember_messages(const channel_state& st)
     {
         for (const auto& msg : st.messages)
-            remember(msg.id);
+            ingest.remember(msg.id);
     }
 
     // ------------------------------------------------------------------ recovery
@@ -489,7 +540,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
 
     asio::awaitable<error_code> catch_up()
     {
-        if (!last_server_time) co_return error_code{};
+        if (!ingest.last_server_time()) co_return error_code{};
         std::vector<std::string> cids = budget.to_rewatch();
         for (auto& c : recently_active(200))
             if (std::find(cids.begin(), cids.end(), c) == cids.end()) cids.push_back(c);
@@ -498,7 +549,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
             const auto part = slice(cids, i, chunk);
             sync_request req;
             req.channel_cids = part;
-            req.last_sync_at = *last_server_time;
+            req.last_sync_at = *ingest.last_server_time();
             ++m.sync_calls;
             auto [ec, res] = co_await rest.async_sync(req, nothrow);
             if (shut) co_return error_code(error::shut_down);
@@ -510,11 +561,11 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
             if (ec) co_return ec;
             const auto now = clock::now();
             for (auto& e : res.events) {
-                note_server_time(e.created_at);
-                push_event(std::move(e), now);
+                ingest.note_server_time(e.created_at);
+                (void)ingest.push(std::move(e), now);
             }
         }
-        batcher.flush();
+        ingest.flush();
         deliver_ready(clock::now());
         co_return error_code{};
     }
@@ -739,7 +790,7 @@ void client::receive_impl(asio::any_completion_handler<void(error_code, streamch
         asio::post(impl_->ex, asio::append(std::move(h), error_code(error::shut_down), streamchat::event_batch{}));
         return;
     }
-    impl_->receive_waiters.push_back(std::move(h));
+    impl_->outbox.waiters.push_back(std::move(h));
     impl_->hand_out();
 }
 
@@ -850,6 +901,78 @@ void client::delete_impl(delete_message_request req, asio::any_completion_handle
     });
 }
 
+channel_subscription client::subscribe(std::string cid)
+{
+    auto st = std::make_shared<detail::subscription_state>();
+    st->cid = std::move(cid);
+    st->max_queued = impl_->cfg.batch.max_queued;
+    st->owner = impl_;
+    st->ex = impl_->ex;
+    if (!impl_->shut) impl_->subs[st->cid].push_back(st);
+    return channel_subscription(std::move(st));
+}
+
+channel_subscription::channel_subscription(std::shared_ptr<detail::subscription_state> st) noexcept
+    : st_(std::move(st))
+{
+}
+
+channel_subscription::channel_subscription(channel_subscription&& other) noexcept = default;
+
+channel_subscription& channel_subscription::operator=(channel_subscription&& other) noexcept
+{
+    if (this != &other) {
+        reset();
+        st_ = std::move(other.st_);
+    }
+    return *this;
+}
+
+channel_subscription::~channel_subscription() { reset(); }
+
+void channel_subscription::reset() noexcept
+{
+    auto st = std::move(st_);
+    if (!st) return;
+    if (auto owner = st->owner.lock()) {
+        if (auto it = owner->subs.find(st->cid); it != owner->subs.end()) {
+            std::erase_if(it->second, [&](const std::weak_ptr<detail::subscription_state>& w) {
+                auto p = w.lock();
+                return !p || p == st;
+            });
+            if (it->second.empty()) owner->subs.erase(it);
+        }
+        try {
+            st->q.fail_all(owner->ex, asio::error::operation_aborted);
+        } catch (...) { // posting may allocate; the waiters are dropped then, not leaked
+        }
+    } else {
+        // The client is gone and completed the waiters with shut_down already.
+        st->q.waiters.clear();
+    }
+}
+
+const std::string& channel_subscription::cid() const noexcept
+{
+    static const std::string none;
+    return st_ ? st_->cid : none;
+}
+
+void channel_subscription::receive_impl(asio::any_completion_handler<void(error_code, event_batch)> h)
+{
+    if (!st_) { // nothing to receive from, and no executor to complete on: at once
+        std::move(h)(error_code(error::invalid_argument), event_batch{});
+        return;
+    }
+    auto owner = st_->owner.lock();
+    if (!owner || owner->shut) {
+        asio::post(st_->ex, asio::append(std::move(h), error_code(error::shut_down), event_batch{}));
+        return;
+    }
+    st_->q.waiters.push_back(std::move(h));
+    st_->q.hand_out(owner->ex, [](const event_batch&) {});
+}
+
 client_metrics client::metrics() const
 {
     auto out = impl_->m;
@@ -859,7 +982,14 @@ client_metrics client::metrics() const
     out.websockets_opened = w.sockets_opened;
     out.reconnects = w.reconnects;
     out.pings_sent = w.pings_sent;
-    out.coalesced = impl_->batcher.metrics().coalesced;
+    const auto& in = impl_->ingest.metrics();
+    out.frames_received = in.frames;
+    out.malformed_frames = in.malformed;
+    out.events_applied = in.applied;
+    out.events_compact = in.compact;
+    out.duplicates = in.duplicates;
+    out.events_dropped = impl_->outbox.dropped;
+    out.coalesced = impl_->ingest.coalesced();
     out.watched = impl_->budget.size();
     return out;
 }

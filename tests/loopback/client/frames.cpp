@@ -21,6 +21,7 @@
 #include <catch2/catch.hpp>
 
 #include <functional>
+#include <set>
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -153,7 +154,11 @@ std::shared_ptr<std::vector<connection_status>> record_statuses(client& c, std::
 
 TEST_CASE("malformed, binary and out-of-order frames: skipped or applied, the connection stays up")
 {
-    run_coro([](asio::any_io_executor ex) -> asio::awaitable<void> {
+    // `messaging:a` is not watched: its messages are typed events with compact_unwatched off,
+    // and summary changes with it on (the default); the store ends the same either way.
+    const bool compact = GENERATE(false, true);
+    INFO("compact_unwatched " << compact);
+    run_coro([compact](asio::any_io_executor ex) -> asio::awaitable<void> {
         ws_server server(ex, [](ws_t& ws, int) -> asio::awaitable<void> {
             co_await send(ws, handshake);
             co_await send(ws, "not json at all");
@@ -167,17 +172,24 @@ TEST_CASE("malformed, binary and out-of-order frames: skipped or applied, the co
             co_await send(ws, R"({"type":"poll.updated","cid":"messaging:a","poll":{"id":"p"}})");
             co_await answer_pings(ws);
         });
-        client c(ex, config_for(server.base_url()));
+        auto cfg = config_for(server.base_url());
+        cfg.batch.compact_unwatched = compact;
+        std::vector<std::string> log;
+        cfg.log.sink = [&log](log_level, std::string_view m) { log.emplace_back(m); };
+        client c(ex, cfg);
         observer_guard guard;
         auto got_ptr = std::make_shared<std::vector<event>>();
         auto& got = *got_ptr;
+        auto changed_ptr = std::make_shared<std::vector<std::string>>();
+        auto& changed = *changed_ptr;
         asio::co_spawn(
             ex,
-            [&c, got_ptr, alive = guard.alive]() -> asio::awaitable<void> {
+            [&c, got_ptr, changed_ptr, alive = guard.alive]() -> asio::awaitable<void> {
                 for (;;) {
                     auto [ec, b] = co_await c.async_receive(tuple_token);
                     if (ec || !*alive) co_return;
                     for (auto& e : b.events) got_ptr->push_back(std::move(e));
+                    for (auto& cid : b.summaries_changed) changed_ptr->push_back(std::move(cid));
                 }
             },
             asio::detached);
@@ -185,13 +197,24 @@ TEST_CASE("malformed, binary and out-of-order frames: skipped or applied, the co
         auto [ec, own] = co_await c.async_connect(me, tuple_token);
         REQUIRE_FALSE(ec);
         CHECK(c.connection_id() == "conn-1");
-        co_await wait_for([&] { return got.size() >= 3; });
+        co_await wait_for([&] { return !got.empty() && got.back().type == event_type::unknown; });
         CHECK(c.metrics().malformed_frames == 4);
-        REQUIRE(got.size() == 3);
-        CHECK(got[0].type == event_type::message_new);
-        CHECK(got[1].type == event_type::message_new);
-        CHECK(got[2].type == event_type::unknown);
-        CHECK(got[2].type_name == "poll.updated");
+        // Each skipped frame is logged with the reason.
+        REQUIRE(log.size() == 4);
+        CHECK(log[0].find("not json at all") != std::string::npos);
+        CHECK(c.metrics().events_applied == 3);
+        if (compact) {
+            REQUIRE(got.size() == 1);
+            // Once per batch, and a zero window makes a batch of every event.
+            CHECK(changed == std::vector<std::string>{"messaging:a", "messaging:a"});
+            CHECK(c.metrics().events_compact == 2);
+        } else {
+            REQUIRE(got.size() == 3);
+            CHECK(got[0].type == event_type::message_new);
+            CHECK(got[1].type == event_type::message_new);
+            CHECK(changed.empty());
+        }
+        CHECK(got.back().type_name == "poll.updated");
         // The newest message keeps the preview whatever the arrival order; both count as unread.
         const auto* s = c.channels().summary("messaging:a");
         REQUIRE(s);
@@ -200,6 +223,85 @@ TEST_CASE("malformed, binary and out-of-order frames: skipped or applied, the co
         co_await wait_for([&] { return c.metrics().pings_sent >= 2; });
         CHECK(c.status().state == connection_state::connected);
         CHECK(c.metrics().websockets_opened == 1);
+        server.stop();
+    });
+}
+
+TEST_CASE("subscriptions get their channel's share, a receiver that falls behind gets the rest folded")
+{
+    run_coro([](asio::any_io_executor ex) -> asio::awaitable<void> {
+        auto updated = [](const std::string& id, int n) {
+            return R"({"type":"channel.updated","cid":"messaging:)" + id + R"(","channel":{"cid":"messaging:)" + id +
+                   R"(","type":"messaging","id":")" + id + R"(","name":"n)" + std::to_string(n) +
+                   R"("},"created_at":"2024-01-01T10:00:02Z"})";
+        };
+        ws_server server(ex, [&](ws_t& ws, int) -> asio::awaitable<void> {
+            co_await send(ws, handshake);
+            for (int i = 0; i < 20; ++i) co_await send(ws, updated(i % 2 ? "b" : "a", i));
+            co_await send(ws, message_new("m1", "2024-01-01T10:00:09Z")); // unwatched: compact
+            co_await answer_pings(ws);
+        });
+        auto cfg = config_for(server.base_url());
+        cfg.batch.max_queued = 5;
+        client c(ex, cfg);
+        auto sub_a = c.subscribe("messaging:a");
+        auto sub_none = c.subscribe("messaging:zzz");
+        CHECK(sub_a.cid() == "messaging:a");
+        auto aborted = std::make_shared<error_code>();
+        asio::co_spawn(
+            ex,
+            [&sub_none, aborted]() -> asio::awaitable<void> {
+                auto [ec, b] = co_await sub_none.async_receive(tuple_token);
+                *aborted = ec ? ec : error_code(error::invalid_value);
+            },
+            asio::detached);
+
+        user_input me{};
+        auto [ec, own] = co_await c.async_connect(me, tuple_token);
+        REQUIRE_FALSE(ec);
+        co_await wait_for([&] { return c.metrics().events_applied == 21; });
+        // Nobody has received yet: the queue was folded down to max_queued, nothing applied was lost.
+        CHECK(c.metrics().events_dropped > 0);
+        CHECK(c.channels().summary("messaging:a")->name == "n18");
+        CHECK(c.channels().summary("messaging:b")->name == "n19");
+
+        // The client's queue: what was not delivered is counted, and its channels are named.
+        std::uint64_t seen = 0;
+        std::uint64_t dropped = 0;
+        std::set<std::string> changed;
+        while (seen + dropped < 20 || !changed.contains("messaging:a")) {
+            auto [rec, b] = co_await c.async_receive(tuple_token);
+            REQUIRE_FALSE(rec);
+            CHECK(b.events.size() + b.summaries_changed.size() <= 5);
+            seen += b.events.size();
+            dropped += b.dropped;
+            changed.insert(b.summaries_changed.begin(), b.summaries_changed.end());
+        }
+        CHECK(seen + dropped == 20);
+        CHECK(dropped == c.metrics().events_dropped);
+        CHECK(changed == std::set<std::string>{"messaging:a", "messaging:b"});
+
+        // The subscription: channel a only, folded the same way.
+        std::uint64_t a_seen = 0;
+        std::uint64_t a_dropped = 0;
+        std::set<std::string> a_changed;
+        while (a_seen + a_dropped < 10 || !a_changed.contains("messaging:a")) {
+            auto [rec, b] = co_await sub_a.async_receive(tuple_token);
+            REQUIRE_FALSE(rec);
+            for (const auto& e : b.events) CHECK(e.cid == std::optional<std::string>("messaging:a"));
+            a_seen += b.events.size();
+            a_dropped += b.dropped;
+            a_changed.insert(b.summaries_changed.begin(), b.summaries_changed.end());
+        }
+        CHECK(a_seen + a_dropped == 10);
+        CHECK(a_changed == std::set<std::string>{"messaging:a"});
+
+        // A subscription that ends completes its pending receive.
+        CHECK_FALSE(*aborted);
+        sub_none.reset();
+        co_await wait_for([&] { return static_cast<bool>(*aborted); });
+        CHECK(*aborted == asio::error::operation_aborted);
+        CHECK_FALSE(sub_none);
         server.stop();
     });
 }
