@@ -47,6 +47,7 @@ struct api_request {
 struct api_response {
     int status = 200;
     boost::json::object body{};
+    std::vector<std::pair<std::string, std::string>> headers{}; ///< Extra headers, e.g. `Allow` of a 405.
 };
 
 /// Everything a handler may use. Owned by the emulator; one per emulator.
@@ -58,6 +59,7 @@ struct context {
 
 /// Stream's error envelope (docs/protocol.md §4.1): `code`, `message`
 /// ("<Operation> failed with error: \"<reason>\""), `StatusCode`, `more_info`, `details: []`.
+/// Bytes of `reason` that are not UTF-8 become U+FFFD, so the body stays JSON.
 api_response error_response(int code, int http_status, std::string_view operation, std::string_view reason);
 
 /// A stable name of the endpoint a request hits, e.g. "POST /channels/{type}/{id}/query", used by

@@ -55,6 +55,22 @@ test('sending to a messaging channel one is not a member of gives code 17 (403)'
   assertEnvelope(err, 17, 403);
 });
 
+test('a method the path does not serve gives code 4 (405) and an Allow header', T, async () => {
+  const err = await expectApiError(() => client.get(`${client.baseURL}/channels`), 'GET /channels');
+  assertEnvelope(err, 4, 405);
+  assert.equal(err.response?.headers?.allow, 'POST');
+});
+
+test('an error quoting the request (quotes, backslashes, stray bytes) is still JSON the client parses', T, async () => {
+  const quoted = await expectApiError(() => client.getMessage('say "hi" \\o'), 'getMessage(quotes)');
+  assertEnvelope(quoted, 16, 404);
+  assert.ok(quoted.response.data.message.includes('say "hi" \\o'), quoted.response.data.message);
+  // %FF%C3 decodes to bytes that are not UTF-8; the emulator shows them as U+FFFD.
+  const stray = await expectApiError(() => client.get(`${client.baseURL}/messages/x%FF%C3`), 'getMessage(bytes)');
+  assertEnvelope(stray, 16, 404);
+  assert.ok(stray.response.data.message.includes('x\uFFFD\uFFFD'), stray.response.data.message);
+});
+
 test('REST with a server token signed by a wrong secret gives code 43 (401)', T, async () => {
   const bad = new StreamChat(API_KEY, 'not-the-secret', { baseURL: emu.url, timeout: 5000 });
   const err = await expectApiError(() => bad.upsertUsers([{ id: 'x' }]), 'wrong secret');

@@ -50,13 +50,7 @@ const EXPECTED_SYNC_EVENTS = [
  * Known deviations, reported as `todo` (visible in the summary, not failing the run) until fixed.
  * Each names why it is not fixed yet.
  */
-const KNOWN_DEVIATIONS = {
-  'MarkChannelsRead 2xx': 'POST /channels/read answers `event` = notification.mark_read without cid, '
-    + 'channel_id and channel_type, which MarkReadResponseEvent requires (a mark-all-read has no single channel; '
-    + 'docs/protocol.md §2.1 lists the answer as `{duration}`). The emulator unit test '
-    + 'tests/unit/emulator/handlers.cpp ("mark all channels read") pins that `event`, so dropping it needs that '
-    + 'test changed too.',
-};
+const KNOWN_DEVIATIONS = {};
 
 before(async () => {
   await emu.started;

@@ -61,6 +61,10 @@ test('markRead: message.read at the other watcher, notification.mark_read with n
   assert.ok(res, 'markRead made no request: the channel lacks read_events or the read-events capability');
   assert.equal(res.event?.type, 'message.read');
   assert.equal(res.event?.user?.id, r);
+  assert.equal(res.event?.cid, `messaging:${c1}`);
+  assert.equal(res.event?.channel_type, 'messaging');
+  assert.equal(res.event?.channel_id, c1);
+  assert.equal(typeof res.event?.created_at, 'string');
   await readAtS;
   await readAtR; // the reader's own watching connection too: this is what zeroes the client's count
   const note = await markAtR;

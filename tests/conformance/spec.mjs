@@ -2,7 +2,7 @@
 // spec/README.md): the success and error body of every REST call, and every WebSocket frame,
 // checked with ajv against the schema the spec names for it.
 //
-// Two adaptations, both kept as small as the v1 wire format requires:
+// Three adaptations, each kept as small as the v1 wire format or privacy requires:
 //  1. `custom` is dropped from every `required` list. The spec models custom data as a nested
 //     `custom` map (the shape of its generated SDKs); the v1 chat API that stream-chat speaks puts
 //     custom fields at the top level instead (docs/protocol.md §7.1), so `custom` is never sent.
@@ -10,6 +10,10 @@
 //  2. WSEvent's `discriminator` (propertyName `type`, mapping type -> schema, `*` -> CustomEvent)
 //     becomes an if/then chain, because ajv does not implement discriminator `mapping` and a plain
 //     `oneOf` fails on events that match several schemas. Same mapping, same target schemas.
+//  3. FullUserResponse (the users of queryUsers and of user upserts) does not require the fields
+//     that OwnUserResponse requires and UserResponse does not (`devices`, `mutes`, the unread
+//     counters, `invisible`, …): those are private, and the emulator shows them in the user's own
+//     `me` only (docs/protocol.md §7.3). Sent, they must still have the spec's types.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -38,6 +42,13 @@ function dropRequiredCustom(node) {
   for (const v of Object.values(node)) dropRequiredCustom(v);
 }
 dropRequiredCustom(schemas);
+
+/** Adaptation 3: a user's private fields are optional in FullUserResponse (own user only). */
+{
+  const isPublic = new Set(schemas.UserResponse.required);
+  const ownOnly = new Set(schemas.OwnUserResponse.required.filter((k) => !isPublic.has(k)));
+  schemas.FullUserResponse.required = schemas.FullUserResponse.required.filter((k) => !ownOnly.has(k));
+}
 
 /** The spec's event discriminator: event type -> schema name. */
 export const EVENT_MAPPING = Object.fromEntries(

@@ -52,3 +52,13 @@ test('queryUsers limit > 100 is refused with code 4', T, async () => {
   assert.equal(err.code, 4, err.message);
   assert.equal(err.status, 400);
 });
+
+test('queryUsers shows users without the own-user fields, which only me carries', T, async () => {
+  const res = await withTimeout(client.queryUsers({ id: { $in: [u[0], u[1]] } }), 5000, 'queryUsers');
+  assert.equal(res.users.length, 2);
+  for (const user of res.users) {
+    for (const key of ['devices', 'mutes', 'channel_mutes', 'total_unread_count', 'unread_count', 'unread_channels',
+      'unread_threads', 'invisible']) assert.equal(key in user, false, `${user.id}.${key}`);
+  }
+  assert.equal(typeof client.user.total_unread_count, 'number', 'me keeps its counters');
+});

@@ -28,8 +28,8 @@ json::object read_channel(session& s, const channel_row& c, const std::string& u
 }
 
 /// notification.mark_read with the reader's new totals, to all of the reader's connections.
-json::object notify_mark_read(session& s, const std::string& user, const channel_row* c,
-                              const std::optional<std::string>& message_id)
+void notify_mark_read(session& s, const std::string& user, const channel_row* c,
+                      const std::optional<std::string>& message_id)
 {
     json::object note;
     note["type"] = "notification.mark_read";
@@ -46,7 +46,6 @@ json::object notify_mark_read(session& s, const std::string& user, const channel
     note["unread_threads"] = 0;
     note["created_at"] = s.now_text;
     s.realtime().to_user(user, note);
-    return note;
 }
 
 std::string reader(session& s, const json::object& body)
@@ -102,9 +101,10 @@ api_response mark_channels_read(session& s, const path_params&)
             not_allowed("User '" + user + "' is not a member of channel '" + c->cid + "'");
         read_channel(s, *c, user, message_id);
     }
-    json::object out;
-    out["event"] = notify_mark_read(s, user, nullptr, std::nullopt);
-    return ok(s, std::move(out));
+    // The answer has no `event`: MarkReadResponse's event needs a cid, and a mark-all-read has
+    // no single channel. The totals reach the reader's connections as notification.mark_read.
+    notify_mark_read(s, user, nullptr, std::nullopt);
+    return ok(s, {});
 }
 
 api_response mark_delivered(session& s, const path_params&)

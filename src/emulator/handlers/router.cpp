@@ -72,7 +72,7 @@ bool match(std::string_view pattern, const std::vector<std::string_view>& parts,
 
 struct lookup {
     const route* found = nullptr;
-    bool path_known = false; ///< Some route has this path (with another method).
+    std::string allow; ///< Methods of the routes with this path ("GET, POST"), when none matched.
     path_params params;
 };
 
@@ -88,7 +88,9 @@ lookup find_route(std::string_view method, std::string_view path)
             r.params = std::move(params);
             return r;
         }
-        r.path_known = true;
+        if (r.allow.find(rt.method) != std::string::npos) continue;
+        if (!r.allow.empty()) r.allow += ", ";
+        r.allow += rt.method;
     }
     return r;
 }
@@ -108,7 +110,7 @@ api_response error_response(int code, int http_status, std::string_view operatio
     r.status = http_status;
     std::string message(operation);
     message += " failed with error: \"";
-    message.append(reason);
+    message += well_formed_utf8(reason);
     message += '"';
     r.body["code"] = code;
     r.body["message"] = std::move(message);
@@ -137,10 +139,14 @@ api_response handle(const api_request& request, context& ctx)
     try {
         lookup r = find_route(request.method, request.path);
         if (!r.found) {
-            if (r.path_known)
-                return error_response(4, 405, operation,
-                                      "method " + request.method + " is not allowed on " + request.path);
-            return error_response(16, 404, operation, "unknown endpoint " + request.method + " " + request.path);
+            if (r.allow.empty())
+                return error_response(16, 404, operation, "unknown endpoint " + request.method + " " + request.path);
+            // docs/protocol.md §4.2: an input error (code 4), with the HTTP status and header
+            // that say which methods the path does take.
+            api_response res = error_response(4, 405, operation,
+                                              "method " + request.method + " is not allowed on " + request.path);
+            res.headers.emplace_back("Allow", std::move(r.allow));
+            return res;
         }
         operation = r.found->operation;
         if (!request.who.server && !request.who.anonymous && request.who.user_id.empty())

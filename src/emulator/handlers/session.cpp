@@ -48,6 +48,8 @@ const std::string& session::acting_user(std::string_view hint)
     if (acting_.empty()) bad_input("either user or user_id must be provided when using server-side auth");
     std::string why;
     if (detail::check_user_id(acting_, "user_id", why)) bad_input(why);
+    // A percent-decoded query value: the id would be stored and sent in every answer about it.
+    if (well_formed_utf8(acting_) != acting_) bad_input("user_id is not valid UTF-8");
     return acting_;
 }
 
@@ -65,10 +67,8 @@ std::optional<member_row> session::membership(const std::string& cid)
     return db().find_member(cid, who.user_id);
 }
 
-const streamchat::user& session::user_model(const std::string& id)
+streamchat::user session::stored_user(const std::string& id)
 {
-    auto it = users_.find(id);
-    if (it != users_.end()) return it->second;
     streamchat::user u;
     u.id = id;
     if (auto row = db().find_user(id)) {
@@ -94,6 +94,22 @@ const streamchat::user& session::user_model(const std::string& id)
         if (!u.shadow_banned) u.shadow_banned = false;
     }
     u.online = realtime().is_online(id);
+    return u;
+}
+
+const streamchat::user& session::user_model(const std::string& id)
+{
+    auto it = users_.find(id);
+    if (it != users_.end()) return it->second;
+    streamchat::user u = stored_user(id);
+    // OwnUserResponse's fields that UserResponse lacks: a user's private settings are theirs
+    // alone, and clients take the unread counters as the mark of their own user.
+    u.invisible.reset();
+    for (std::string_view key : {"devices", "mutes", "channel_mutes", "total_unread_count", "unread_count",
+                                 "unread_channels", "unread_threads", "channel_unread_counts",
+                                 "total_unread_count_by_team", "latest_hidden_channels", "privacy_settings",
+                                 "push_preferences", "roles"})
+        u.extra.erase(key);
     return users_.emplace(id, std::move(u)).first->second;
 }
 
@@ -114,6 +130,36 @@ std::optional<std::string> session::own_connection() const
 }
 
 // ------------------------------------------------------------------ input
+
+std::string well_formed_utf8(std::string_view text)
+{
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto lead = static_cast<unsigned char>(text[i]);
+        const std::size_t len = lead < 0x80                    ? 1
+                                : lead >= 0xC2 && lead <= 0xDF ? 2
+                                : lead >= 0xE0 && lead <= 0xEF ? 3
+                                : lead >= 0xF0 && lead <= 0xF4 ? 4
+                                                               : 0;
+        bool ok = len != 0 && len <= text.size() - i;
+        for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+        if (ok && len > 2) {
+            const auto next = static_cast<unsigned char>(text[i + 1]);
+            ok = !(lead == 0xE0 && next < 0xA0) && !(lead == 0xED && next > 0x9F) && !(lead == 0xF0 && next < 0x90) &&
+                 !(lead == 0xF4 && next > 0x8F);
+        }
+        if (ok) {
+            out.append(text.substr(i, len));
+            i += len;
+        } else {
+            out += "\xEF\xBF\xBD";
+            ++i;
+        }
+    }
+    return out;
+}
 
 namespace {
 

@@ -70,10 +70,14 @@ public:
     /// The caller's membership of `cid` (none for server tokens without a user).
     std::optional<member_row> membership(const std::string& cid);
 
-    /// A user as the API shows it (custom fields flattened, `online` from the hub). Cached for
-    /// the request; an unknown id gives `{id}` only.
+    /// A user as anyone may see it (UserResponse: custom fields flattened, `online` from the
+    /// hub), without the private settings only the user's own `me` shows (docs/protocol.md
+    /// §7.3). Cached for the request; an unknown id gives `{id}` only.
     const streamchat::user& user_model(const std::string& id);
     json::object user_json(const std::string& id);
+    /// The user as stored, private settings (`invisible`, `privacy_settings`, …) included: the
+    /// base of the own user. Not cached.
+    streamchat::user stored_user(const std::string& id);
     void forget_user(const std::string& id) { users_.erase(id); }
 
     /// The connection the request names in `connection_id` when it belongs to the caller.
@@ -85,6 +89,12 @@ private:
 };
 
 // ------------------------------------------------------------------ input
+
+/// `text` with each byte that does not belong to a well-formed UTF-8 sequence (overlongs,
+/// surrogates and code points above U+10FFFF included) replaced by U+FFFD. Paths and query
+/// values arrive percent-decoded, and Boost.JSON writes strings byte for byte: one stray byte
+/// echoed in an answer makes the whole body invalid JSON.
+std::string well_formed_utf8(std::string_view text);
 
 /// The JSON body as an object (empty body → {}). Malformed JSON or a non-object is 400/code 4.
 json::object parse_body(const api_request& r);

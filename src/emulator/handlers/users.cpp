@@ -89,29 +89,12 @@ void announce_user(session& s, const std::string& id, std::string_view type)
     for (const auto& sub : s.db().presence_subscribers(id)) s.realtime().to_user(sub, ev);
 }
 
-/// A user as the users endpoints answer it: Stream's FullUserResponse, i.e. the user plus the
-/// private lists and counters of an own user (`devices`, `mutes`, `channel_mutes`, `invisible`,
-/// the unread totals). The emulator keeps no devices or mutes, so those are empty.
-json::object full_user_json(session& s, const std::string& id)
-{
-    own_user u;
-    static_cast<streamchat::user&>(u) = s.user_model(id);
-    if (!u.invisible) u.invisible = false;
-    const auto totals = s.db().unread_for(id);
-    u.total_unread_count = static_cast<int>(totals.messages);
-    u.unread_count = static_cast<int>(totals.messages);
-    u.unread_channels = static_cast<int>(totals.channels);
-    json::object o;
-    detail::encode(u, o);
-    return o;
-}
-
 json::object upserted(session& s, const std::vector<std::string>& ids)
 {
     json::object users;
     for (const auto& id : ids) {
         announce_user(s, id, "user.updated");
-        users[id] = full_user_json(s, id);
+        users[id] = s.user_json(id);
     }
     json::object out;
     out["users"] = std::move(users);
@@ -162,7 +145,7 @@ api_response query_users(session& s, const path_params&)
     }
     json::array users;
     for (const auto& id : ids) {
-        users.push_back(full_user_json(s, id));
+        users.push_back(s.user_json(id));
         if (presence && !s.who.user_id.empty()) s.db().subscribe_presence(s.who.user_id, id);
     }
     json::object out;
@@ -275,7 +258,7 @@ connect_user(context& ctx, const caller& who, const json::object& user_details, 
         tx.commit();
 
         own_user me;
-        static_cast<streamchat::user&>(me) = s.user_model(id);
+        static_cast<streamchat::user&>(me) = s.stored_user(id);
         me.online = true;
         if (!me.invisible) me.invisible = false; // required by OwnUserResponse
         const auto totals = s.db().unread_for(id);

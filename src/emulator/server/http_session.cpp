@@ -215,6 +215,7 @@ void http_session::send_api(api_response res, steady::time_point started, const 
     r.set("X-RateLimit-Remaining", std::to_string(limits.remaining));
     r.set("X-RateLimit-Reset", std::to_string(limits.reset));
     if (!limits.allowed) r.set(http::field::retry_after, std::to_string(limits.retry_after));
+    for (const auto& [name, value] : res.headers) r.set(name, value);
     r.set(http::field::access_control_allow_origin, "*");
     r.set(http::field::access_control_expose_headers, cors_expose_headers);
     if (cors_preflight) {

@@ -1,7 +1,8 @@
 // The realtime client when the server misbehaves: a server that stops answering (dead link
 // detected, reconnect), and a server restarted on its file database while other users keep
 // writing (connections refused for a while, backoff growing to its cap, then recovery with
-// nothing lost or duplicated). Waits are on conditions; ceilings only catch hangs.
+// nothing lost or duplicated), and a send in flight when the server stops (stored once, answered
+// after the restart). Waits are on conditions; ceilings only catch hangs.
 
 #include <streamchat/client.hpp>
 #include <streamchat/emulator.hpp>
@@ -13,12 +14,15 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 #include <functional>
 #include <future>
@@ -99,6 +103,178 @@ std::shared_ptr<delivery_log> log_deliveries(client& c, std::shared_ptr<bool> al
         },
         asio::detached);
     return log;
+}
+
+/// A TCP relay in front of the emulator for REST calls (the WebSocket goes direct). It can swallow
+/// the server's answers, as if they were lost on the way: "stored, but the client never heard"
+/// becomes a state a test can wait for instead of a race it hopes to win.
+class answer_relay {
+public:
+    answer_relay(asio::any_io_executor ex, std::uint16_t upstream) : s_(std::make_shared<state>(ex, upstream))
+    {
+        asio::co_spawn(ex, accept_loop(s_), asio::detached);
+    }
+    answer_relay(const answer_relay&) = delete;
+    answer_relay& operator=(const answer_relay&) = delete;
+    ~answer_relay() { stop(); }
+
+    std::string base_url() const { return "http://127.0.0.1:" + std::to_string(s_->acceptor.local_endpoint().port()); }
+    void swallow_answers(bool on) { s_->swallow = on; }
+    std::size_t swallowed() const { return s_->swallowed; }
+    /// Closes the listener and every relayed connection, so run_coro's io_context can run dry.
+    void stop()
+    {
+        error_code ignored;
+        s_->acceptor.close(ignored);
+        for (auto& weak : s_->links)
+            if (auto l = weak.lock()) l->close();
+        s_->links.clear();
+    }
+
+private:
+    using tcp = asio::ip::tcp;
+    struct link {
+        tcp::socket client;
+        tcp::socket server;
+        void close()
+        {
+            error_code ignored;
+            client.close(ignored);
+            server.close(ignored);
+        }
+    };
+    struct state {
+        state(asio::any_io_executor ex, std::uint16_t up)
+            : acceptor(ex, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), upstream(up)
+        {
+        }
+        tcp::acceptor acceptor;
+        std::uint16_t upstream;
+        bool swallow = false;
+        std::size_t swallowed = 0;
+        std::vector<std::weak_ptr<link>> links;
+    };
+
+    static asio::awaitable<void> accept_loop(std::shared_ptr<state> s)
+    {
+        for (;;) {
+            auto [ec, sock] = co_await s->acceptor.async_accept(tuple_token);
+            if (ec) co_return;
+            auto l = std::make_shared<link>(link{std::move(sock), tcp::socket(s->acceptor.get_executor())});
+            s->links.push_back(l);
+            asio::co_spawn(s->acceptor.get_executor(), relay(s, l), asio::detached);
+        }
+    }
+
+    static asio::awaitable<void> relay(std::shared_ptr<state> s, std::shared_ptr<link> l)
+    {
+        auto [ec] = co_await l->server.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), s->upstream),
+                                                      tuple_token);
+        if (ec) {
+            l->close(); // the server is down: hang up, as it would have refused
+            co_return;
+        }
+        asio::co_spawn(s->acceptor.get_executor(), pump(s, l, true), asio::detached);
+        co_await pump(s, l, false);
+    }
+
+    /// Copies one direction until a side closes, then closes both.
+    static asio::awaitable<void> pump(std::shared_ptr<state> s, std::shared_ptr<link> l, bool to_server)
+    {
+        std::array<char, 16 * 1024> buf{};
+        auto& from = to_server ? l->client : l->server;
+        auto& to = to_server ? l->server : l->client;
+        for (;;) {
+            auto [rec, n] = co_await from.async_read_some(asio::buffer(buf), tuple_token);
+            if (rec) break;
+            if (!to_server && s->swallow) {
+                s->swallowed += n;
+                continue;
+            }
+            auto [wec, written] = co_await asio::async_write(to, asio::buffer(buf.data(), n), tuple_token);
+            if (wec) break;
+        }
+        l->close();
+    }
+
+    std::shared_ptr<state> s_;
+};
+
+/// When the emulator stops, relative to john's send.
+enum class stop_point {
+    just_initiated, ///< Right after async_send_message returns: the request has not left.
+    answer_lost,    ///< Once the server has stored the message and answered; the answer never arrives.
+};
+
+/// john sends a message, the emulator (file database) stops at `when` and is restarted on the same
+/// port. The send must complete once, successfully, with the id the server stored exactly once.
+asio::awaitable<void> send_across_a_restart(asio::any_io_executor ex, stop_point when)
+{
+    const auto db = std::filesystem::temp_directory_path() /
+                    ("streamchat-inflight-" + std::to_string(std::random_device{}()) + ".db");
+    {
+        emulator_config ecfg;
+        ecfg.db_path = db.string();
+        ecfg.seed.users = 2;
+        ecfg.seed.channels = 1;
+        ecfg.seed.for_user = "john";
+        auto emu = std::make_unique<emulator>(ex, ecfg);
+        REQUIRE_FALSE(emu->start());
+        ecfg.port = emu->port(); // the restarted server must be where the client looks
+        const auto base = emu->base_url();
+
+        answer_relay relay(ex, emu->port());
+        auto cfg = config_for(relay.base_url(), ecfg, "john");
+        cfg.ws_url = "ws://127.0.0.1:" + std::to_string(emu->port());
+        client c(ex, cfg);
+        user_input who{};
+        auto [ec, me] = co_await c.async_connect(who, tuple_token);
+        REQUIRE_FALSE(ec);
+
+        const std::string text = "in flight when the server stopped";
+        auto outcome = std::make_shared<std::optional<std::pair<error_code, message_response>>>();
+        send_message_request m;
+        m.type = "messaging";
+        m.id = "seed-0";
+        m.message.text = text;
+        if (when == stop_point::answer_lost) relay.swallow_answers(true);
+        c.async_send_message(m, [outcome](error_code sec, message_response r) { outcome->emplace(sec, std::move(r)); });
+        if (when == stop_point::answer_lost) co_await wait_for([&] { return relay.swallowed() > 0; });
+        emu->stop();
+        emu.reset();
+        relay.swallow_answers(false);
+
+        // The client notices (its reconnects are refused) and the send waits for the server.
+        co_await wait_for([&] { return c.status().failures >= 2; });
+        CHECK_FALSE(outcome->has_value());
+        emu = std::make_unique<emulator>(ex, ecfg);
+        REQUIRE_FALSE(emu->start());
+        co_await wait_for([&] { return outcome->has_value(); });
+        const auto& [sec, sent] = **outcome;
+        INFO("send: " << sec.message());
+        CHECK_FALSE(sec);
+        CHECK(sent.message.text == text);
+
+        rest_client john(ex, config_for(base, ecfg, "john"));
+        query_channel_request q;
+        q.type = "messaging";
+        q.id = "seed-0";
+        q.watch = false;
+        q.messages = message_pagination{.limit = 300};
+        auto [qec, stored] = co_await john.async_query_channel(q, tuple_token);
+        REQUIRE_FALSE(qec);
+        std::vector<std::string> ids;
+        for (const auto& sm : stored.messages)
+            if (sm.text == text) ids.push_back(sm.id);
+        REQUIRE(ids.size() == 1);
+        CHECK_FALSE(ids[0].empty());
+        CHECK(sent.message.id == ids[0]);
+        relay.stop();
+    }
+    std::error_code ignored;
+    std::filesystem::remove(db, ignored);
+    std::filesystem::remove(db.string() + "-wal", ignored);
+    std::filesystem::remove(db.string() + "-shm", ignored);
 }
 
 } // namespace
@@ -331,4 +507,14 @@ TEST_CASE("a 429 storm: every watch completes, paced by the server's window, non
             CHECK(emu.watched_channels("john") == mine);
         },
         120s);
+}
+
+TEST_CASE("the server stops right after a send is initiated: after the restart it is stored once, with its id")
+{
+    run_coro([](asio::any_io_executor ex) { return send_across_a_restart(ex, stop_point::just_initiated); }, 120s);
+}
+
+TEST_CASE("the server stops after storing a send whose answer is lost: the resend completes with the stored id")
+{
+    run_coro([](asio::any_io_executor ex) { return send_across_a_restart(ex, stop_point::answer_lost); }, 120s);
 }

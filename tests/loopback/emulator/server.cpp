@@ -305,6 +305,38 @@ TEST_CASE("unknown paths get the handler's 404 envelope, CORS preflight gets 200
     });
 }
 
+TEST_CASE("a method a path does not serve gets 405 code 4 and Allow, error bodies stay JSON whatever they quote")
+{
+    run_coro([](asio::any_io_executor ex) -> asio::awaitable<void> {
+        emulator emu(ex, base_config());
+        REQUIRE_FALSE(emu.start());
+        http_client c(ex);
+        co_await c.connect(emu.port());
+        const auto john = make_user_token(secret, "john");
+
+        auto wrong = co_await c.send(make_request(http::verb::get, target_for("/channels/messaging/room/read"), john));
+        check_error(wrong, 405, 4);
+        CHECK(wrong[http::field::allow] == "POST");
+        auto on_message = co_await c.send(make_request(http::verb::patch, target_for("/messages/m1"), john, "{}"));
+        check_error(on_message, 405, 4);
+        CHECK(on_message[http::field::allow] == "GET, POST, PUT, DELETE");
+
+        // check_error parses strictly (Boost.JSON checks UTF-8); each reason quotes the input.
+        auto quoted = co_await c.send(make_request(http::verb::post, target_for("/channels/messaging/a%22b%5Cc/query"), john, "{}"));
+        check_error(quoted, 400, 4);
+        CHECK(std::string(body_of(quoted).at("message").as_string()).find("a\"b\\c") != std::string::npos);
+        auto filter = co_await c.send(make_request(http::verb::post, target_for("/channels"), john,
+                                                   R"({"filter_conditions":{"a\"b\\c":{"$weird":1}}})"));
+        check_error(filter, 400, 4);
+        CHECK(std::string(body_of(filter).at("message").as_string()).find("a\"b\\c") != std::string::npos);
+        auto stray = co_await c.send(make_request(http::verb::get, target_for("/messages/x%FF%C3"), john));
+        check_error(stray, 404, 16);
+        CHECK(std::string(body_of(stray).at("message").as_string()).find("x\xEF\xBF\xBD\xEF\xBF\xBD") != std::string::npos);
+        auto mismatch = co_await c.send(make_request(http::verb::get, "/unread?api_key=" + key + "&user_id=%22%5C%E2%82", john));
+        check_error(mismatch, 401, 5);
+    });
+}
+
 // ------------------------------------------------------------------ authentication
 
 TEST_CASE("authentication failures get Stream's codes")

@@ -264,8 +264,15 @@ TEST_CASE("mark read resets unread counts and notifies")
     f.frames.clear();
     auto read = f.call("POST", "/channels/messaging/room/read", "{}", user("john", john));
     REQUIRE(read.status == 201);
-    CHECK(read.body.at("event").at("type") == "message.read");
-    CHECK(read.body.at("event").at("user").at("id") == "john");
+    // MarkReadResponseEvent / MessageReadEvent: the channel's three ids, the reader, the time.
+    const auto& ev = read.body.at("event").as_object();
+    CHECK(ev.at("type") == "message.read");
+    CHECK(ev.at("cid") == "messaging:room");
+    CHECK(ev.at("channel_type") == "messaging");
+    CHECK(ev.at("channel_id") == "room");
+    CHECK(ev.at("user").at("id") == "john");
+    CHECK(ev.at("created_at").is_string());
+    CHECK(ev.at("last_read_message_id") == state.body.at("messages").at(1).at("id"));
     auto notes = f.of_type(john, "notification.mark_read");
     REQUIRE(notes.size() == 1);
     CHECK(notes[0].at("total_unread_count") == 0);
@@ -507,7 +514,15 @@ TEST_CASE("every error has Stream's envelope and status")
     fixture f;
     REQUIRE(create(f, "john", "room", {"john"}).status == 201);
     CHECK(error_code_of(f.call("GET", "/nowhere", "", user("john")), 404) == 16);
-    CHECK(error_code_of(f.call("GET", "/channels", "", user("john")), 405) == 4);
+    auto wrong_method = f.call("GET", "/channels", "", user("john"));
+    CHECK(error_code_of(wrong_method, 405) == 4);
+    REQUIRE(wrong_method.headers.size() == 1);
+    CHECK(wrong_method.headers[0] == std::pair<std::string, std::string>{"Allow", "POST"});
+    auto on_message = f.call("PATCH", "/messages/m1", "{}", user("john"));
+    CHECK(error_code_of(on_message, 405) == 4);
+    REQUIRE(on_message.headers.size() == 1);
+    CHECK(on_message.headers[0].second == "GET, POST, PUT, DELETE");
+    CHECK(f.call("GET", "/nowhere", "", user("john")).headers.empty());
     CHECK(error_code_of(f.call("POST", "/channels", "{\"limit\":", user("john")), 400) == 4);
     CHECK(error_code_of(f.call("POST", "/channels", "[1,2]", user("john")), 400) == 4);
     CHECK(error_code_of(f.call("POST", "/channels/messaging/nope/message", R"({"message":{"text":"x"}})", user("john")), 404) == 16);
@@ -519,6 +534,114 @@ TEST_CASE("every error has Stream's envelope and status")
     CHECK(message_of(e) == "QueryChannels failed with error: \"state must be a boolean\"");
     CHECK(route_name("POST", "/channels/messaging/room/query") == "POST /channels/{type}/{id}/query");
     CHECK(route_name("GET", "/nowhere").empty());
+}
+
+TEST_CASE("error envelopes stay JSON whatever the request quotes")
+{
+    fixture f;
+    REQUIRE(create(f, "john", "room", {"john"}).status == 201);
+    // The envelope goes through serialize and a strict parse (UTF-8 checked), as a client reads it.
+    auto reparsed_message = [](const api_response& r) {
+        const std::string text = json::serialize(r.body);
+        INFO(text);
+        boost::system::error_code ec;
+        const json::value v = json::parse(text, ec);
+        REQUIRE_FALSE(ec);
+        return std::string(v.at("message").as_string());
+    };
+
+    auto quoted = f.call("POST", "/channels/messaging/a\"b\\c/query", "{}", user("john"));
+    CHECK(error_code_of(quoted, 400) == 4);
+    CHECK(reparsed_message(quoted).find("a\"b\\c") != std::string::npos);
+
+    auto filter = f.call("POST", "/channels", R"({"filter_conditions":{"we\"ird\\key":{"$weird":1}}})", user("john"));
+    CHECK(error_code_of(filter, 400) == 4);
+    CHECK(reparsed_message(filter).find("we\"ird\\key") != std::string::npos);
+
+    // Paths and query values are percent-decoded, so any byte can reach a reason.
+    auto stray = f.call("GET", "/messages/m\xFF\xC3", "", user("john"));
+    CHECK(error_code_of(stray, 404) == 16);
+    CHECK(reparsed_message(stray).find("m\xEF\xBF\xBD\xEF\xBF\xBD") != std::string::npos);
+    auto unknown = f.call("GET", "/no\xC0\xAFwhere", "", user("john"));
+    CHECK(error_code_of(unknown, 404) == 16);
+    (void)reparsed_message(unknown);
+
+    // A server token names its acting user in the query: an id that is not UTF-8 is not stored.
+    auto odd_user = f.call("POST", "/channels/messaging/room/message", R"({"message":{"text":"x"}})", server("\xFF"));
+    CHECK(error_code_of(odd_user, 400) == 4);
+    CHECK(reparsed_message(odd_user).find("not valid UTF-8") != std::string::npos);
+    CHECK_FALSE(f.db->find_user("\xFF"));
+
+    const std::pair<const char*, const char*> cases[] = {
+        {"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80", "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"}, // kept
+        {"\xC0\xAF", "\xEF\xBF\xBD\xEF\xBF\xBD"},                                                 // overlong
+        {"\xED\xA0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},                               // surrogate
+        {"\xF4\x90\x80\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD"},               // > U+10FFFF
+        {"end \xE2\x82", "end \xEF\xBF\xBD\xEF\xBF\xBD"},                                       // cut short
+    };
+    for (const auto& [reason, shown] : cases) {
+        INFO(reason);
+        CHECK(reparsed_message(error_response(4, 400, "Op", reason)) ==
+              std::string("Op failed with error: \"") + shown + "\"");
+    }
+}
+
+TEST_CASE("users: private fields and settings reach only the user's own me")
+{
+    fixture f;
+    const json::object settings{{"typing_indicators", json::object{{"enabled", false}}}};
+    const auto jack = f.connect("jack", json::object{{"invisible", true}, {"privacy_settings", settings}, {"mood", "calm"}});
+    const auto john = f.connect("john");
+    REQUIRE(create(f, "alice", "room", {"alice", "john", "jack"}).status == 201);
+    REQUIRE(f.call("POST", "/channels/messaging/room/query", R"({"watch":true})", user("john", john)).status == 201);
+    send(f, "jack", "room", "from jack");
+    send(f, "alice", "room", "for the unread counters");
+
+    const std::vector<std::string> private_keys = {
+        "devices", "mutes", "channel_mutes", "total_unread_count", "unread_count", "unread_channels",
+        "unread_threads", "invisible", "privacy_settings"};
+    auto check_public = [&](const json::value& u, std::string_view where) {
+        INFO(where << ": " << json::serialize(u));
+        REQUIRE(u.is_object());
+        for (const auto& k : private_keys) CHECK_FALSE(u.as_object().contains(k));
+    };
+
+    auto q = f.call("GET", "/users", "", user("john"), {{"payload", R"({"filter_conditions":{"id":{"$in":["jack","john"]}}})"}});
+    REQUIRE(q.status == 200);
+    REQUIRE(q.body.at("users").as_array().size() == 2);
+    for (const auto& u : q.body.at("users").as_array()) check_public(u, "queryUsers");
+    for (const auto& u : q.body.at("users").as_array())
+        if (u.at("id") == "jack") CHECK(u.at("mood") == "calm"); // custom data is public
+
+    auto state = f.call("POST", "/channels/messaging/room/query", "{}", user("john"));
+    REQUIRE(state.status == 201);
+    for (const auto& m : state.body.at("members").as_array()) check_public(m.at("user"), "member");
+    for (const auto& m : state.body.at("messages").as_array()) check_public(m.at("user"), "message author");
+    for (const auto& r : state.body.at("read").as_array()) check_public(r.at("user"), "read state");
+
+    auto news = f.of_type(john, "message.new");
+    REQUIRE(news.size() == 2);
+    CHECK(news[0].at("user").at("id") == "jack");
+    check_public(news[0].at("message").at("user"), "message.new author");
+    check_public(news[0].at("user"), "message.new user");
+
+    json::object jack_again{{"id", "jack"}, {"invisible", true}, {"privacy_settings", settings}, {"mood", "calm"}};
+    auto up = f.call("POST", "/users", json::object{{"users", json::object{{"jack", jack_again}}}}, server());
+    REQUIRE(up.status == 201);
+    check_public(up.body.at("users").at("jack"), "upsert");
+    auto patch = f.call("PATCH", "/users", R"({"users":[{"id":"jack","set":{"mood":"busy"}}]})", server());
+    REQUIRE(patch.status == 200);
+    check_public(patch.body.at("users").at("jack"), "partial update");
+
+    // jack's own me keeps all of it.
+    auto [me, err] = connect_user(*f.ctx, user("jack", jack), json::object{{"id", "jack"}}, f.tick());
+    REQUIRE(me);
+    CHECK(me->at("invisible") == true);
+    CHECK(me->at("privacy_settings") == settings);
+    CHECK(me->at("total_unread_count") == 1);
+    CHECK(me->at("unread_channels") == 1);
+    CHECK(me->at("devices").is_array());
+    CHECK(me->at("mutes").is_array());
 }
 
 TEST_CASE("mark all channels read, and delivery receipts")
@@ -533,10 +656,12 @@ TEST_CASE("mark all channels read, and delivery receipts")
     f.frames.clear();
     auto all = f.call("POST", "/channels/read", "{}", user("john", john));
     REQUIRE(all.status == 201);
-    CHECK(all.body.at("event").at("type") == "notification.mark_read");
-    CHECK(all.body.at("event").at("unread_channels") == 0);
+    // MarkReadResponse's `event` needs a cid; a mark-all-read answers without one.
+    CHECK_FALSE(all.body.contains("event"));
     CHECK(f.call("GET", "/unread", "", user("john")).body.at("total_unread_count") == 0);
-    CHECK(f.of_type(john, "notification.mark_read").size() == 1);
+    auto notes = f.of_type(john, "notification.mark_read");
+    REQUIRE(notes.size() == 1);
+    CHECK(notes[0].at("unread_channels") == 0);
 
     REQUIRE(f.call("POST", "/channels/messaging/a/query", R"({"watch":true})", user("john", john)).status == 201);
     f.frames.clear();
