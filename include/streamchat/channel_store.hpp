@@ -72,6 +72,11 @@ public:
     /// Takes a query result: refreshes the summary; keeps full state when `materialise` (or when
     /// the channel is already materialised), merging messages by id.
     void upsert(const channel_state& s, bool materialise);
+    /// Gives `cid` an empty full state, leaving its summary as it is, when it has none: a watch
+    /// is starting, and the messages that arrive before its answer must be held so that the
+    /// answer's snapshot, which may predate them, cannot lose them (`upsert` merges by id). The
+    /// channel data fills in with the answer; `release` undoes it when the watch fails.
+    void prepare(std::string_view cid);
     /// Merges a page of messages (by id, in time order) into the full state of `cid`, when it is
     /// materialised. Returns false when it is not.
     bool merge_messages(std::string_view cid, const std::vector<message>& page);

@@ -461,6 +461,9 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
             (void)co_await stop_on_server(victim);
         }
         if (d.already_watched_or_requested && budget.is_watched(cid)) co_return error_code{};
+        // Messages that arrive before the answer go into this state, so the answer's snapshot
+        // cannot lose them.
+        store.prepare(cid);
         query_channel_request q;
         q.type = ch.type;
         q.id = ch.id;
@@ -469,6 +472,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
         auto [ec, st] = co_await rest.async_query_channel(q, nothrow);
         if (ec) {
             budget.failed(cid);
+            if (!budget.contains(cid)) store.release(cid);
             co_return ec;
         }
         if (!budget.confirmed(cid)) { // evicted or released meanwhile

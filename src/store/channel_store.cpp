@@ -140,6 +140,18 @@ void channel_store::upsert(const channel_state& in, bool materialise)
         }
 }
 
+void channel_store::prepare(std::string_view cid)
+{
+    if (cid.empty() || states_.find(cid) != states_.end()) return;
+    channel_state st;
+    st.channel.cid = std::string(cid);
+    if (const auto colon = cid.find(':'); colon != std::string_view::npos) {
+        st.channel.type = std::string(cid.substr(0, colon));
+        st.channel.id = std::string(cid.substr(colon + 1));
+    }
+    states_.emplace(std::string(cid), std::move(st));
+}
+
 bool channel_store::merge_messages(std::string_view cid, const std::vector<message>& page)
 {
     auto* st = state_for(cid);

@@ -201,3 +201,26 @@ TEST_CASE("a live message that overtook a query answer still counts once")
     s.upsert(with_m3, true);
     CHECK(s.summary("messaging:a")->unread_count == 1);
 }
+
+TEST_CASE("a message that arrives before a watch answer whose snapshot predates it is kept")
+{
+    channel_store s("john");
+    s.upsert(make_channel("messaging:a", 2), false); // known from the list: summary only
+    const std::string name = s.summary("messaging:a")->name;
+    s.prepare("messaging:a");                         // the watch starts
+    CHECK(s.is_materialised("messaging:a"));
+    CHECK(s.summary("messaging:a")->name == name);    // the summary is untouched
+    s.apply(new_message("messaging:a", msg("m3", "jack", 3)));
+    CHECK(s.summary("messaging:a")->unread_count == 3);
+    s.upsert(make_channel("messaging:a", 2), true);   // the answer: m1, m2 and the server's 2
+    REQUIRE(s.state("messaging:a"));
+    CHECK(s.state("messaging:a")->messages.size() == 3);
+    CHECK(s.state("messaging:a")->messages.back().id == "m3");
+    CHECK(s.summary("messaging:a")->unread_count == 3);
+    CHECK(s.summary("messaging:a")->last_message_id == "m3");
+    CHECK(s.state("messaging:a")->channel.cid == "messaging:a");
+
+    // prepare() never replaces a state that exists.
+    s.prepare("messaging:a");
+    CHECK(s.state("messaging:a")->messages.size() == 3);
+}
