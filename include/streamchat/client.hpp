@@ -275,6 +275,10 @@ public:
     void drop_connection_for_testing();
 
 private:
+    friend class channel_list;
+    /// The store, writable, for the SDK's own components (the channel list fills summaries).
+    channel_store& store_for_components() noexcept;
+
     void connect_impl(user_input me, boost::asio::any_completion_handler<void(error_code, own_user)> h);
     void wait_status_impl(boost::asio::any_completion_handler<void(error_code, connection_status)> h);
     void receive_impl(boost::asio::any_completion_handler<void(error_code, event_batch)> h);

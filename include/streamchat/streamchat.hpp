@@ -12,6 +12,8 @@
 #include <streamchat/token.hpp>
 #include <streamchat/model.hpp>
 #include <streamchat/timestamp.hpp>
+#include <streamchat/user_profile.hpp>
+#include <streamchat/image_url.hpp>
 #include <streamchat/http_config.hpp>
 #include <streamchat/config.hpp>
 #include <streamchat/rest_client.hpp>

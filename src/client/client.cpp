@@ -740,6 +740,7 @@ client::executor_type client::get_executor() const noexcept { return impl_->ex; 
 const client_config& client::config() const noexcept { return impl_->cfg; }
 rest_client& client::rest() noexcept { return impl_->rest; }
 const channel_store& client::channels() const noexcept { return impl_->store; }
+channel_store& client::store_for_components() noexcept { return impl_->store; }
 const std::string& client::connection_id() const noexcept { return impl_->connection_id; }
 connection_status client::status() const { return impl_->status; }
 

@@ -1,0 +1,326 @@
+// channel_list: the keyset pager (list/keyset_pager) driven over queryChannels, stage 2 previews,
+// the viewport's watches through the client's budget, and live re-ordering from event batches.
+
+#include <streamchat/channel_list.hpp>
+
+#include "list/keyset_pager.hpp"
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
+#include <unordered_set>
+#include <vector>
+
+namespace streamchat {
+
+namespace asio = boost::asio;
+
+namespace detail {
+
+namespace {
+
+bool moves_on_message(const streamchat::sort& s)
+{
+    const auto& f = s.fields();
+    if (f.empty()) return true; // the server's default: last_updated descending
+    return (f.front().field == "last_message_at" || f.front().field == "last_updated") &&
+           f.front().direction == sort_direction::descending;
+}
+
+/// The row's value of the pager's key field (see page_row::key).
+filter_value key_of(const channel& ch, const std::string& field)
+{
+    if (field == "last_message_at") return ch.last_message_at ? filter_value(*ch.last_message_at) : filter_value(nullptr);
+    if (field == "last_updated")
+        return filter_value(ch.last_message_at ? std::max(*ch.last_message_at, ch.created_at) : ch.created_at);
+    if (field == "created_at") return filter_value(ch.created_at);
+    if (field == "updated_at") return filter_value(ch.updated_at);
+    if (field == "member_count") return ch.member_count ? filter_value(*ch.member_count) : filter_value(nullptr);
+    if (field == "cid") return filter_value(ch.cid);
+    return filter_value(nullptr);
+}
+
+} // namespace
+
+/// Completes one handler after `left` operations, with the first error. (Constructed with its
+/// handler: Boost 1.81's any_completion_handler move-assignment recurses without end.)
+struct join {
+    explicit join(asio::any_completion_handler<void(error_code)> handler) : h(std::move(handler)) {}
+    std::size_t left = 0;
+    error_code first_error{};
+    asio::any_completion_handler<void(error_code)> h;
+};
+
+struct channel_list_impl : std::enable_shared_from_this<channel_list_impl> {
+    channel_list_impl(client& cl, channel_store& st, channel_list_config conf)
+        : c(cl), writable(st), cfg(std::move(conf)),
+          pager(cfg.filter_conditions, cfg.sort, keyset_pager_config{.limit = std::clamp(cfg.page_size, 1, 30)}),
+          reorder(moves_on_message(cfg.sort))
+    {
+    }
+
+    client& c;
+    channel_store& writable; // the client's store (client::store_for_components)
+    channel_list_config cfg;
+    keyset_pager pager;
+    bool reorder;
+    std::vector<std::string> rows;
+    std::unordered_set<std::string> listed;
+    std::unordered_set<std::string> wanted; // cids the viewport asked to watch
+    channel_list_metrics m{};
+    bool page_in_flight = false;
+
+    channel_store& store() { return writable; }
+
+    void add_rows(const query_channels_response& res)
+    {
+        std::vector<page_row> page;
+        page.reserve(res.channels.size());
+        for (const auto& st : res.channels) page.push_back(page_row{st.channel.cid, key_of(st.channel, pager.key_field())});
+        const page_result r = pager.on_page(page);
+        m.duplicates += r.duplicates;
+        for (std::size_t i : r.fresh) {
+            const auto& st = res.channels[i];
+            store().upsert(st, false);
+            if (listed.insert(st.channel.cid).second) rows.push_back(st.channel.cid);
+        }
+    }
+
+    void remove(std::string_view cid)
+    {
+        auto it = listed.find(std::string(cid));
+        if (it == listed.end()) return;
+        listed.erase(it);
+        rows.erase(std::find(rows.begin(), rows.end(), cid));
+        ++m.removed;
+    }
+
+    /// A channel got a new message: to the top of a newest-first list; added when paging has
+    /// not reached it yet (the pager then drops it from later pages).
+    void bump(const std::string& cid)
+    {
+        if (!listed.contains(cid)) {
+            if (pager.seen(cid) || !store().summary(cid)) return; // listed once, then left: stays out
+            pager.mark_seen(cid);
+            listed.insert(cid);
+            rows.insert(rows.begin(), cid);
+            ++m.added_live;
+            return;
+        }
+        if (!reorder) return;
+        auto it = std::find(rows.begin(), rows.end(), cid);
+        if (it == rows.begin()) return;
+        std::rotate(rows.begin(), it, std::next(it));
+        ++m.moved;
+    }
+
+    /// A summary changed without a typed event: re-position by last_message_at.
+    void settle(const std::string& cid)
+    {
+        const auto* s = store().summary(cid);
+        if (!s) {
+            remove(cid);
+            return;
+        }
+        if (s->hidden) {
+            remove(cid);
+            return;
+        }
+        if (!listed.contains(cid)) {
+            bump(cid);
+            return;
+        }
+        if (!reorder || !s->last_message_at) return;
+        auto it = std::find(rows.begin(), rows.end(), cid);
+        // Everything above it must be at least as new; move it up past the older ones.
+        auto to = it;
+        while (to != rows.begin()) {
+            const auto* above = store().summary(*std::prev(to));
+            if (above && above->last_message_at && !(*above->last_message_at < *s->last_message_at)) break;
+            --to;
+        }
+        if (to != it) {
+            std::rotate(to, it, std::next(it));
+            ++m.moved;
+        }
+    }
+
+    void apply(const event_batch& b)
+    {
+        for (const auto& e : b.events) {
+            const std::string cid = e.cid ? *e.cid : e.channel ? e.channel->cid : std::string{};
+            if (cid.empty()) continue;
+            switch (e.type) {
+                case event_type::message_new:
+                case event_type::notification_message_new:
+                    if (e.message && (!e.message->parent_id || e.message->show_in_channel.value_or(false))) bump(cid);
+                    break;
+                case event_type::channel_hidden:
+                case event_type::channel_deleted:
+                case event_type::notification_channel_deleted:
+                case event_type::notification_removed_from_channel:
+                    remove(cid);
+                    break;
+                default:
+                    break;
+            }
+        }
+        for (const auto& cid : b.summaries_changed) settle(cid);
+    }
+};
+
+} // namespace detail
+
+channel_list::channel_list(client& c, channel_list_config cfg)
+    : impl_(std::make_shared<detail::channel_list_impl>(c, c.store_for_components(), std::move(cfg)))
+{
+}
+
+channel_list::~channel_list() = default;
+
+bool channel_list::done() const noexcept { return impl_->pager.done(); }
+std::size_t channel_list::size() const noexcept { return impl_->rows.size(); }
+const std::string& channel_list::cid(std::size_t i) const { return impl_->rows.at(i); }
+const channel_summary* channel_list::row(std::size_t i) const { return impl_->c.channels().summary(impl_->rows.at(i)); }
+std::size_t channel_list::viewport_watched() const noexcept { return impl_->wanted.size(); }
+channel_list_metrics channel_list::metrics() const noexcept { return impl_->m; }
+void channel_list::apply(const event_batch& batch) { impl_->apply(batch); }
+
+std::optional<std::size_t> channel_list::index_of(std::string_view cid) const
+{
+    const auto& r = impl_->rows;
+    const auto it = std::find(r.begin(), r.end(), cid);
+    if (it == r.end()) return std::nullopt;
+    return static_cast<std::size_t>(it - r.begin());
+}
+
+void channel_list::next_page_impl(asio::any_completion_handler<void(error_code, std::size_t)> h)
+{
+    auto& s = *impl_;
+    const auto ex = s.c.get_executor();
+    if (s.pager.done()) {
+        asio::post(ex, asio::append(std::move(h), error_code{}, std::size_t{0}));
+        return;
+    }
+    if (s.page_in_flight) { // the pager's next request depends on the answer under way
+        asio::post(ex, asio::append(std::move(h), error_code(asio::error::in_progress), std::size_t{0}));
+        return;
+    }
+    const detail::page_request req = s.pager.next();
+    query_channels_request q;
+    q.filter_conditions = req.filter_conditions;
+    q.sort = req.sort;
+    q.limit = req.limit;
+    if (req.offset > 0) q.offset = req.offset;
+    q.message_limit = 0; // stage 1: no messages, no members; the read state comes with state
+    q.member_limit = 0;
+    q.state = true;
+    q.watch = false;
+    s.page_in_flight = true;
+    s.c.rest().async_query_channels(
+        std::move(q), [weak = std::weak_ptr(impl_), h = std::move(h)](error_code ec, query_channels_response res) mutable {
+            auto self = weak.lock();
+            if (!self) {
+                std::move(h)(error_code(asio::error::operation_aborted), 0);
+                return;
+            }
+            self->page_in_flight = false;
+            if (ec) {
+                std::move(h)(ec, 0);
+                return;
+            }
+            ++self->m.pages;
+            const std::size_t before = self->rows.size();
+            self->add_rows(res);
+            std::move(h)(error_code{}, self->rows.size() - before);
+        });
+}
+
+void channel_list::previews_impl(std::size_t first, std::size_t count, asio::any_completion_handler<void(error_code)> h)
+{
+    auto& s = *impl_;
+    const auto ex = s.c.get_executor();
+    const std::size_t end = std::min(s.rows.size(), first + std::min(count, s.rows.size()));
+    if (first >= end) {
+        asio::post(ex, asio::append(std::move(h), error_code{}));
+        return;
+    }
+    auto j = std::make_shared<detail::join>(std::move(h));
+    std::vector<std::vector<filter_value>> chunks;
+    for (std::size_t i = first; i < end; i += 30) {
+        std::vector<filter_value> ids;
+        for (std::size_t k = i; k < std::min(end, i + 30); ++k) ids.emplace_back(s.rows[k]);
+        chunks.push_back(std::move(ids));
+    }
+    j->left = chunks.size();
+    for (auto& ids : chunks) {
+        query_channels_request q;
+        q.limit = static_cast<int>(ids.size());
+        q.filter_conditions = filter::in("cid", std::move(ids));
+        q.message_limit = 1;
+        q.member_limit = 0;
+        q.state = true;
+        q.watch = false;
+        ++s.m.preview_calls;
+        s.c.rest().async_query_channels(std::move(q), [weak = std::weak_ptr(impl_), j](error_code ec, query_channels_response res) {
+            auto self = weak.lock();
+            if (!self && !ec) ec = asio::error::operation_aborted;
+            if (self && !ec)
+                for (const auto& st : res.channels) self->store().upsert(st, false);
+            if (ec && !j->first_error) j->first_error = ec;
+            if (--j->left == 0) std::move(j->h)(j->first_error);
+        });
+    }
+}
+
+void channel_list::viewport_impl(std::size_t first, std::size_t count, asio::any_completion_handler<void(error_code)> h)
+{
+    auto& s = *impl_;
+    const auto ex = s.c.get_executor();
+    const std::size_t n = s.rows.size();
+    first = std::min(first, n);
+    count = std::min(count, n - first);
+    // Viewport + overscan, the overscan shrunk to fit the budget.
+    const std::size_t budget = std::max<std::size_t>(1, s.c.config().watch.max_watched_channels);
+    std::size_t over = s.cfg.overscan;
+    while (over > 0 && count + 2 * over > budget) --over;
+    const std::size_t lo = first >= over ? first - over : 0;
+    const std::size_t hi = std::min(n, first + std::min(count, budget) + over);
+    std::unordered_set<std::string> want;
+    for (std::size_t i = lo; i < hi && want.size() < budget; ++i) want.insert(s.rows[i]);
+
+    std::vector<std::string> stop, watch;
+    for (const auto& cid : s.wanted)
+        if (!want.contains(cid)) stop.push_back(cid);
+    for (std::size_t i = lo; i < hi; ++i)
+        if (want.contains(s.rows[i]) && !s.wanted.contains(s.rows[i])) watch.push_back(s.rows[i]);
+    s.wanted = std::move(want);
+
+    auto j = std::make_shared<detail::join>(std::move(h));
+    j->left = stop.size() + watch.size();
+    if (j->left == 0) {
+        asio::post(ex, asio::append(std::move(j->h), error_code{}));
+        return;
+    }
+    auto done = [j](error_code ec) {
+        if (ec && !j->first_error) j->first_error = ec;
+        if (--j->left == 0) std::move(j->h)(j->first_error);
+    };
+    auto ref = [](const std::string& cid) {
+        const auto colon = cid.find(':');
+        return channel_ref{cid.substr(0, colon), cid.substr(colon + 1)};
+    };
+    // Stops first: the client's watch queue runs in order, so room is made before it is used.
+    for (const auto& cid : stop) {
+        ++s.m.viewport_stops;
+        s.c.async_stop_watching(ref(cid), done);
+    }
+    for (const auto& cid : watch) {
+        ++s.m.viewport_watches;
+        s.c.async_watch(ref(cid), done);
+    }
+}
+
+} // namespace streamchat

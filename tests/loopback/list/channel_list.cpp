@@ -1,0 +1,193 @@
+// channel_list against the emulator over real sockets: a 5,000-channel list paged to the end with
+// every channel exactly once while another user keeps posting (channels jump to the top before
+// and after the pager reaches them), stage 2 in one call per page, and a viewport scrolled from
+// top to bottom and back that never exceeds the watch budget and leaves exactly viewport +
+// overscan watched in the emulator's own registry.
+
+#include <streamchat/channel_list.hpp>
+#include <streamchat/client.hpp>
+#include <streamchat/emulator.hpp>
+#include <streamchat/token.hpp>
+
+#include "support/client_observer.hpp"
+#include "support/run_coro.hpp"
+#include "support/wait_until.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace asio = boost::asio;
+using namespace streamchat;
+using namespace std::chrono_literals;
+using streamchat::test::observer_guard;
+using streamchat::test::run_coro;
+
+namespace {
+
+constexpr auto tuple_token = asio::as_tuple(asio::use_awaitable);
+constexpr int channel_count = 5000;
+
+client_config config_for(const emulator& emu, const std::string& user)
+{
+    client_config cfg;
+    cfg.base_url = emu.base_url();
+    cfg.api_key = emu.config().api_key;
+    cfg.user_id = user;
+    cfg.token = make_user_token(emu.config().api_secret, user);
+    cfg.health.dead_after = 30s;
+    cfg.batch.window = 5ms;
+    cfg.watch.max_watched_channels = 20;
+    return cfg;
+}
+
+emulator_config seeded()
+{
+    emulator_config e;
+    e.seed.users = 2; // user-0 and user-1: with john, every channel's members
+    e.seed.channels = channel_count;
+    e.seed.messages_per_channel = 1;
+    e.seed.for_user = "john";
+    return e;
+}
+
+asio::awaitable<void> wait_for(std::function<bool()> cond, std::string what)
+{
+    if (!co_await streamchat::test::wait_until(cond, 120s, 1ms)) FAIL("timed out waiting for: " << what);
+}
+
+} // namespace
+
+TEST_CASE("a 5000-channel list pages to the end, every channel once, while others post")
+{
+    run_coro(
+        [](asio::any_io_executor ex) -> asio::awaitable<void> {
+            emulator emu(ex, seeded());
+            REQUIRE_FALSE(emu.start());
+            client c(ex, config_for(emu, "john"));
+            user_input me{};
+            auto [cec, own] = co_await c.async_connect(me, tuple_token);
+            REQUIRE_FALSE(cec);
+
+            channel_list list(c, {.filter_conditions = filter::in("members", std::vector<filter_value>{"john"})});
+            observer_guard guard;
+            asio::co_spawn(
+                ex,
+                [&c, &list, alive = guard.alive]() -> asio::awaitable<void> {
+                    for (;;) {
+                        auto [ec, b] = co_await c.async_receive(tuple_token);
+                        if (ec || !*alive) co_return;
+                        list.apply(b);
+                    }
+                },
+                asio::detached);
+
+            // Another member posts into channels far down the list (not paged yet) and near the
+            // top (paged already) while john pages.
+            rest_client poster(ex, config_for(emu, "user-1"));
+            std::set<std::string> posted_to;
+            int sent = 0;
+            auto [f1, first] = co_await list.async_load_next_page(tuple_token);
+            REQUIRE_FALSE(f1);
+            CHECK(first == 30);
+            // Stage 2 for the first page: one call, every row gets its last message.
+            auto [pec] = co_await list.async_load_previews(0, 30, tuple_token);
+            REQUIRE_FALSE(pec);
+            CHECK(list.metrics().preview_calls == 1);
+            for (std::size_t i = 0; i < 30; ++i) CHECK_FALSE(list.row(i)->last_message_id.empty());
+
+            while (!list.done()) {
+                auto [ec, added] = co_await list.async_load_next_page(tuple_token);
+                REQUIRE_FALSE(ec);
+                if (list.metrics().pages % 20 == 0 && sent < 16) {
+                    // One channel not listed yet and one listed already.
+                    for (const std::size_t idx : {std::size_t{4000 - 200 * static_cast<std::size_t>(sent)}, list.size() / 2}) {
+                        std::string target;
+                        if (idx < list.size()) target = list.cid(idx);
+                        else target = "messaging:seed-" + std::to_string(4999 - sent);
+                        send_message_request m;
+                        m.type = "messaging";
+                        m.id = target.substr(target.find(':') + 1);
+                        m.message.text = "jump " + std::to_string(sent);
+                        auto [sec, r] = co_await poster.async_send_message(m, tuple_token);
+                        REQUIRE_FALSE(sec);
+                        posted_to.insert(target);
+                        ++sent;
+                    }
+                }
+            }
+            // Let the last notifications arrive, then check: every channel exactly once.
+            co_await wait_for([&] { return c.metrics().events_applied >= posted_to.size(); }, "notifications");
+            REQUIRE(list.size() == channel_count);
+            std::set<std::string> unique;
+            for (std::size_t i = 0; i < list.size(); ++i) unique.insert(list.cid(i));
+            CHECK(unique.size() == channel_count);
+            for (const auto& cid : posted_to) CHECK(unique.contains(cid));
+            // Channels far down arrived through their event, ahead of the pager, and listed
+            // ones moved up; the pager dropped what it had already returned.
+            CHECK(list.metrics().added_live > 0);
+            CHECK(list.metrics().moved > 0);
+            // The newest post is at the top.
+            REQUIRE(list.row(0));
+            CHECK(list.row(0)->last_message_preview.rfind("jump ", 0) == 0);
+            // Offsets to the cap, then keyset pages.
+            CHECK(list.metrics().pages > 1000 / 30 + 1);
+            poster.shutdown();
+        },
+        300s);
+}
+
+TEST_CASE("scrolling a 5000-channel list top to bottom and back stays within the watch budget")
+{
+    run_coro(
+        [](asio::any_io_executor ex) -> asio::awaitable<void> {
+            emulator emu(ex, seeded());
+            REQUIRE_FALSE(emu.start());
+            client c(ex, config_for(emu, "john"));
+            user_input me{};
+            auto [cec, own] = co_await c.async_connect(me, tuple_token);
+            REQUIRE_FALSE(cec);
+            channel_list list(c, {.filter_conditions = filter::in("members", std::vector<filter_value>{"john"}),
+                                  .overscan = 3});
+            while (!list.done()) {
+                auto [ec, added] = co_await list.async_load_next_page(tuple_token);
+                REQUIRE_FALSE(ec);
+            }
+            REQUIRE(list.size() == channel_count);
+
+            constexpr std::size_t viewport = 10;
+            std::size_t server_max = 0;
+            std::vector<std::size_t> stops;
+            for (std::size_t at = 0; at + viewport <= channel_count; at += 250) stops.push_back(at);
+            stops.push_back(channel_count - viewport);
+            const std::vector<std::size_t> down = stops;
+            stops.insert(stops.end(), down.rbegin(), down.rend());
+            for (const std::size_t at : stops) {
+                auto [ec] = co_await list.async_set_viewport(at, viewport, tuple_token);
+                REQUIRE_FALSE(ec);
+                server_max = std::max(server_max, emu.watched_channels("john").size());
+                // The rows on screen have full state, so opening one needs no round trip.
+                for (std::size_t i = at; i < at + viewport; ++i) CHECK(c.channels().is_materialised(list.cid(i)));
+            }
+            CHECK(server_max <= 20);
+            CHECK(c.metrics().watched_max <= 20);
+            // Back at the top: exactly rows 0 .. viewport + overscan are watched, on the server too.
+            std::vector<std::string> expect;
+            for (std::size_t i = 0; i < viewport + 3; ++i) expect.push_back(list.cid(i));
+            std::sort(expect.begin(), expect.end());
+            auto mine = c.watched();
+            std::sort(mine.begin(), mine.end());
+            CHECK(mine == expect);
+            CHECK(emu.watched_channels("john") == expect);
+            CHECK(c.channels().materialised() == expect.size());
+            CHECK(list.viewport_watched() == expect.size());
+        },
+        300s);
+}
