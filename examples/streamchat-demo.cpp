@@ -5,12 +5,13 @@
 //   streamchat-demo --base-url http://127.0.0.1:3031 --user john   # a running emulator (or Stream)
 //
 // Steps, each timed with std::chrono::steady_clock: first page of the user's channels, one batched
-// profile look-up for that page, paging the whole list (offset paging to Stream's 1,000 cap, then
-// keyset paging on last_message_at), three channel switches, a send with read-back, and a summary
+// profile look-up for that page, paging the whole list with the SDK's channel_list (offsets to
+// Stream's 1,000 cap, then keyset cursors), three channel switches, a send with read-back, and a summary
 // next to the scale plan's targets. Client and in-process emulator share the main thread.
 //
 // Exit status: 0 on success, 1 when a call fails or a check does not hold, 2 on bad flags.
 
+#include <streamchat/channel_list.hpp>
 #include <streamchat/emulator.hpp>
 #include <streamchat/streamchat.hpp>
 
@@ -161,79 +162,39 @@ asio::awaitable<int> run_demo(options opt, client_config cfg, std::optional<std:
                 found_users, fig.profile_calls, profiles_ms, target_profile_calls_per_page);
     if (found_users != ids.size()) co_return check_failed("query_users did not return every requested profile");
 
-    // c) The whole list. Offset paging while offset <= 1,000 (Stream's cap), then keyset paging:
-    //    `last_message_at <= bound` with offset = the channels already seen at exactly `bound`.
-    //    `<=` because seeded and real timestamps can tie; skipping the tied channels already seen
-    //    relies on a stable order among ties (the emulator breaks ties by cid). Every cid is also
-    //    de-duplicated, so a server ordering ties differently shows up as duplicates received, and
-    //    a skipped channel as a MISMATCH of the total. Channels without any message have no
-    //    last_message_at and sort last: keyset paging cannot reach them past the offset cap.
-    std::printf("\n[c] paging the whole list: offset paging to %d, then keyset on last_message_at\n", offset_cap);
-    std::unordered_set<std::string> seen;
-    std::optional<timestamp> bound;
-    int ties_at_bound = 0;      // channels already seen whose last_message_at == bound
-    std::size_t duplicates = 0; // cids the server returned twice (dropped)
-    int offset_pages = 0, keyset_pages = 0;
-    int tied_bounds = 0;        // keyset pages that started inside a group of equal timestamps
-    std::size_t without_last_message = 0;
-    bool done = false;
-    auto absorb = [&](const query_channels_response& page) {
-        for (const auto& c : page.channels) {
-            if (!seen.insert(c.channel.cid).second) {
-                ++duplicates;
-                continue;
-            }
-            const auto& lma = c.channel.last_message_at;
-            if (!lma) {
-                ++without_last_message;
-                continue;
-            }
-            if (bound && *lma == *bound) ++ties_at_bound;
-            else if (!bound || *lma < *bound) bound = *lma, ties_at_bound = 1;
-        }
-        if (page.channels.size() < static_cast<std::size_t>(opt.page_size)) done = true;
-    };
+    // c) The whole list with the SDK's channel_list: offsets up to Stream's 1,000 cap, then keyset
+    //    cursors on last_message_at (ties walked by cid, channels without messages fetched last),
+    //    every cid once. Stage 1 only: channel data and unread counts, no messages.
+    std::printf("\n[c] paging the whole list with channel_list: offsets to %d, then keyset cursors\n", offset_cap);
+    const auto executor = co_await asio::this_coro::executor;
+    streamchat::client live(executor, cfg);
+    channel_list list(live, {.filter_conditions = mine, .page_size = opt.page_size});
     t0 = clock_type::now();
-    for (int offset = 0; !done && offset <= offset_cap; offset += opt.page_size) {
-        auto q = list_query(opt, mine, offset);
-        auto [pec, page] = co_await client.async_query_channels(std::move(q), diag, token);
-        if (pec) co_return fail("paging (query_channels, offset)", pec, diag);
-        ++offset_pages;
-        absorb(page);
-    }
-    const std::size_t after_offset = seen.size();
-    while (!done) {
-        if (without_last_message > 0) break; // past the channels with messages: keyset cannot go on
-        if (!bound) co_return check_failed("keyset paging needs last_message_at on the channels");
-        if (ties_at_bound > offset_cap)
-            co_return check_failed("more than 1,000 channels share one last_message_at; keyset cannot skip them");
-        if (ties_at_bound > 1) ++tied_bounds;
-        auto q = list_query(opt, mine && filter::lte("last_message_at", *bound), ties_at_bound);
-        auto [kec, page] = co_await client.async_query_channels(std::move(q), diag, token);
-        if (kec) co_return fail("paging (query_channels, keyset)", kec, diag);
-        ++keyset_pages;
-        const auto before = seen.size();
-        absorb(page);
-        if (!done && seen.size() == before) co_return check_failed("a full keyset page brought no new channel");
+    while (!list.done()) {
+        auto [pec, added] = co_await list.async_load_next_page(token);
+        if (pec) co_return fail("paging (channel_list)", pec, diag);
     }
     fig.paging_ms = ms_since(t0);
-    fig.pages = offset_pages + keyset_pages;
-    fig.paged_channels = seen.size();
-    std::printf("    offset pages: %d (%zu channels), keyset pages: %d (%zu channels; %d began inside a tie)\n",
-                offset_pages, after_offset, keyset_pages, seen.size() - after_offset, tied_bounds);
-    std::printf("    %d pages, %zu distinct channels, %zu duplicates received, in %.1f ms = %.0f channels/s\n",
+    const auto lm = list.metrics();
+    fig.pages = static_cast<int>(lm.pages);
+    fig.paged_channels = list.size();
+    const std::size_t duplicates = lm.duplicates;
+    std::unordered_set<std::string> seen;
+    for (std::size_t i = 0; i < list.size(); ++i) seen.insert(list.cid(i));
+    std::printf("    offset pages: %llu, keyset pages: %llu (tie walks %llu, channels without messages %llu)\n",
+                static_cast<unsigned long long>(lm.offset_pages), static_cast<unsigned long long>(lm.keyset_pages),
+                static_cast<unsigned long long>(lm.tie_walk_pages), static_cast<unsigned long long>(lm.null_walk_pages));
+    std::printf("    %d pages, %zu distinct channels, %zu rows returned twice and dropped, in %.1f ms = %.0f channels/s\n",
                 fig.pages, seen.size(), duplicates, fig.paging_ms,
                 fig.paging_ms > 0 ? 1000.0 * static_cast<double>(seen.size()) / fig.paging_ms : 0.0);
-    if (without_last_message > 0)
-        std::printf("    note: %zu channel(s) without messages reached; keyset paging stops there\n",
-                    without_last_message);
-    bool paging_ok = duplicates == 0;
+    live.rest().shutdown();
+    bool paging_ok = seen.size() == list.size();
     if (expected) {
         paging_ok = paging_ok && seen.size() == *expected;
-        std::printf("    total vs seeded %zu, no duplicates: %s\n", *expected, paging_ok ? "OK" : "MISMATCH");
+        std::printf("    total vs seeded %zu, each channel once: %s\n", *expected, paging_ok ? "OK" : "MISMATCH");
     } else {
-        std::printf("    total not checked (external server: seeded count unknown), no duplicates: %s\n",
-                    duplicates == 0 ? "OK" : "MISMATCH");
+        std::printf("    total not checked (external server: seeded count unknown), each channel once: %s\n",
+                    paging_ok ? "OK" : "MISMATCH");
     }
 
     // d) Channel switch: open a channel from the first page with its last 25 messages.

@@ -46,6 +46,10 @@ struct channel_list_config {
 
 struct channel_list_metrics {
     std::uint64_t pages = 0;          ///< Stage-1 pages loaded (queryChannels calls).
+    std::uint64_t offset_pages = 0;   ///< Of which paged with `offset`,
+    std::uint64_t keyset_pages = 0;   ///< with a keyset bound on the sort key,
+    std::uint64_t tie_walk_pages = 0; ///< walking one value of the key by cid (more ties than a page),
+    std::uint64_t null_walk_pages = 0;///< or fetching rows without the key (channels without messages).
     std::uint64_t preview_calls = 0;  ///< Stage-2 calls (one per page of rows at most).
     std::uint64_t duplicates = 0;     ///< Rows a page returned again, dropped.
     std::uint64_t moved = 0;          ///< Rows moved by live messages.

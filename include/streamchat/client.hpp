@@ -17,6 +17,7 @@
 #include <streamchat/model/event.hpp>
 #include <streamchat/model/own_user.hpp>
 #include <streamchat/rest_client.hpp>
+#include <streamchat/user_profile.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -61,6 +62,10 @@ struct client_metrics {
     std::uint64_t mark_read_calls = 0;     ///< Mark-read requests sent (after pacing).
     std::uint64_t rate_limited = 0;        ///< Watch calls that met a 429 beyond the transport's own waits.
     std::uint64_t typing_events = 0;       ///< typing.start / typing.stop sent (after pacing).
+    std::uint64_t profile_requests = 0;    ///< queryUsers calls made by the profile cache.
+    std::uint64_t profile_hits = 0;        ///< Profiles answered from the cache.
+    std::uint64_t profile_misses = 0;      ///< Profiles that waited for the server (joined ones included).
+    std::uint64_t profile_fills = 0;       ///< Profiles learnt for free from payloads and events.
 };
 
 /** @brief One channel's share of a client's batches.
@@ -263,6 +268,23 @@ public:
     /// Typing events sent so far (metrics and tests).
     std::uint64_t typing_events_sent() const noexcept;
 
+    /// Profiles of `ids` (names and avatars for rows), from a cache with a TTL
+    /// (`profiles` in client_config); the misses of one turn of the executor, from any number of
+    /// calls, go out together as one queryUsers per 100 ids, and an id already asked for joins
+    /// that request. Users in channel payloads and events fill the cache at no call. Handler:
+    /// `void(error_code, std::vector<user_profile>)` with the profiles found, in the order asked;
+    /// ids the server does not know are left out. A failed request fails the calls that waited
+    /// on it; the cache keeps nothing from it.
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_get_profiles(std::vector<std::string> ids, CompletionToken&& token = {})
+    {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, std::vector<user_profile>)>(
+            [this](auto handler, std::vector<std::string> v) { profiles_impl(std::move(v), std::move(handler)); },
+            token, std::move(ids));
+    }
+    /// The cached profile of `id` whatever its age, or null (for drawing before a refresh).
+    const user_profile* cached_profile(std::string_view id) const;
+
     /// The REST client (same token, same connection id).
     rest_client& rest() noexcept;
     /// Summaries of every known channel, full state of watched ones.
@@ -278,6 +300,10 @@ private:
     friend class channel_list;
     /// The store, writable, for the SDK's own components (the channel list fills summaries).
     channel_store& store_for_components() noexcept;
+    /// Takes a query answer into the store and the profile cache (members, authors, readers).
+    void absorb_for_components(const channel_state& st, bool materialise);
+    void profiles_impl(std::vector<std::string> ids,
+                       boost::asio::any_completion_handler<void(error_code, std::vector<user_profile>)> h);
 
     void connect_impl(user_input me, boost::asio::any_completion_handler<void(error_code, own_user)> h);
     void wait_status_impl(boost::asio::any_completion_handler<void(error_code, connection_status)> h);

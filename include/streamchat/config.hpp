@@ -9,6 +9,8 @@
 #include <streamchat/realtime_config.hpp>
 #include <streamchat/token.hpp>
 
+#include <chrono>
+#include <cstddef>
 #include <string>
 
 namespace streamchat {
@@ -52,6 +54,10 @@ struct client_config {
     watch_config watch{};
     /// Pacing of typing events and read marks.
     pacing_config pacing{};
+    /// Profile cache: how long a profile answers without a call. Default 5 minutes.
+    std::chrono::milliseconds profile_ttl{5 * 60 * 1000};
+    /// Profile cache: entries kept at most, least recently used dropped first. Default 10,000.
+    std::size_t profile_capacity = 10000;
     /// Diagnostics (skipped frames, reconnects, failed recoveries). Default: no sink, silent.
     logger log{};
 };

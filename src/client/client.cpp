@@ -13,6 +13,7 @@
 #include "realtime/ws_connection.hpp"
 #include "rest/envelope.hpp"
 #include "store/watch_budget.hpp"
+#include "users/profile_cache.hpp"
 #include "wire/uuid.hpp"
 
 #include <boost/asio/append.hpp>
@@ -170,6 +171,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
         : ex(e), cfg(std::move(c)), auth(std::make_shared<token_refresher>(ex, cfg.token, cfg.token_source)),
           rest(ex, cfg, nullptr, auth), store(cfg.user_id), budget(cfg.watch),
           ingest(store, cfg.batch, [this](std::string_view cid) { return budget.contains(cid); }),
+          profiles(profile_cache_config{.ttl = cfg.profile_ttl, .capacity = cfg.profile_capacity}),
           batch_timer(ex), state_changed(ex), jobs_changed(ex)
     {
     }
@@ -181,6 +183,14 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
     channel_store store;
     watch_budget budget;
     event_ingest ingest; // after store and budget, which it uses
+    profile_cache profiles;
+    struct profile_waiter {
+        std::vector<std::string> ids;
+        std::vector<user_profile> hits;
+        asio::any_completion_handler<void(error_code, std::vector<user_profile>)> h;
+    };
+    std::unordered_map<profile_cache::waiter_id, profile_waiter> profile_waiters;
+    bool profile_tick = false;
     std::shared_ptr<ws_connection> ws;
     asio::steady_timer batch_timer;
     std::optional<clock::time_point> batch_armed;
@@ -254,6 +264,8 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
             for (auto& w : list)
                 if (auto sub = w.lock()) sub->q.fail_all(ex, error::shut_down);
         for (auto& j : std::exchange(jobs, {})) asio::post(ex, asio::append(std::move(j.handler), error_code(error::shut_down)));
+        for (auto& [id, w] : std::exchange(profile_waiters, {}))
+            asio::post(ex, asio::append(std::move(w.h), error_code(error::shut_down), std::vector<user_profile>{}));
         state_changed.notify();
         jobs_changed.notify();
     }
@@ -345,11 +357,103 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
     {
         ingest.poll(now, polled);
         for (auto& b : polled) {
+            for (const auto& e : b.events) fill_profiles(e);
             route_to_subscriptions(b);
             outbox.push(std::move(b), cfg.batch.max_queued);
         }
         polled.clear();
         hand_out();
+        if (!profile_waiters.empty()) finish_profile_waiters(); // a fill may have answered some
+    }
+
+    // ------------------------------------------------------------------ profiles
+
+    void fill_profiles(const event& e)
+    {
+        const auto now = clock::now();
+        if (e.user) profiles.put(*e.user, now);
+        if (e.message) profiles.put(e.message->user, now);
+        if (e.member && e.member->user) profiles.put(*e.member->user, now);
+    }
+
+    void fill_profiles(const channel_state& st)
+    {
+        const auto now = clock::now();
+        for (const auto& mb : st.members)
+            if (mb.user) profiles.put(*mb.user, now);
+        for (const auto& msg : st.messages) profiles.put(msg.user, now);
+        for (const auto& r : st.read) profiles.put(r.user, now);
+    }
+
+    void absorb(const channel_state& st, bool materialise)
+    {
+        store.upsert(st, materialise);
+        fill_profiles(st);
+    }
+
+    /// Misses are sent at the end of the current turn, so that the calls of one tick share them.
+    void schedule_profile_tick()
+    {
+        if (profile_tick) return;
+        profile_tick = true;
+        asio::post(ex, [weak = weak_from_this()] {
+            auto self = weak.lock();
+            if (!self || self->shut) return;
+            self->profile_tick = false;
+            self->send_profile_batches();
+        });
+    }
+
+    void send_profile_batches()
+    {
+        for (auto& b : profiles.take_batches()) {
+            query_users_request q;
+            std::vector<filter_value> ids(b.ids.begin(), b.ids.end());
+            q.limit = static_cast<int>(ids.size()); // the server's default is 30
+            q.filter_conditions = filter::in("id", std::move(ids));
+            rest.async_query_users(std::move(q), [weak = weak_from_this(), id = b.id](error_code ec, query_users_response r) {
+                auto self = weak.lock();
+                if (!self) return;
+                if (ec) self->profiles.fail(id, ec);
+                else self->profiles.complete(id, r.users, clock::now());
+                self->finish_profile_waiters();
+            });
+        }
+        finish_profile_waiters();
+    }
+
+    void finish_profile_waiters()
+    {
+        for (auto& r : profiles.take_results()) {
+            auto it = profile_waiters.find(r.waiter);
+            if (it == profile_waiters.end()) continue;
+            profile_waiter w = std::move(it->second);
+            profile_waiters.erase(it);
+            if (r.ec) {
+                asio::post(ex, asio::append(std::move(w.h), r.ec, std::vector<user_profile>{}));
+                continue;
+            }
+            asio::post(ex, asio::append(std::move(w.h), error_code{}, in_order(w.ids, std::move(w.hits), std::move(r.found))));
+        }
+    }
+
+    /// `a` and `b` in the order of `ids`, each id once.
+    static std::vector<user_profile> in_order(const std::vector<std::string>& ids, std::vector<user_profile> a,
+                                              std::vector<user_profile> b)
+    {
+        std::unordered_map<std::string, user_profile> by_id;
+        for (auto* v : {&a, &b})
+            for (auto& p : *v) {
+                std::string key = p.id;
+                by_id.insert_or_assign(std::move(key), std::move(p));
+            }
+        std::vector<user_profile> out;
+        for (const auto& id : ids)
+            if (auto it = by_id.find(id); it != by_id.end()) {
+                out.push_back(std::move(it->second));
+                by_id.erase(it);
+            }
+        return out;
     }
 
     /// Copies each subscribed channel's share of `b` to its subscriptions.
@@ -480,7 +584,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
             co_return error_code{};
         }
         remember_messages(st);
-        store.upsert(st, true);
+        absorb(st, true);
         note_watched();
         co_return error_code{};
     }
@@ -592,7 +696,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
             for (const auto& st : res.channels) {
                 const bool watched = budget.contains(st.channel.cid);
                 // The server's read state is the truth for unread counts after a gap.
-                store.upsert(st, watched);
+                absorb(st, watched);
                 remember_messages(st);
                 if (watch && watched) budget.confirmed(st.channel.cid);
             }
@@ -741,6 +845,27 @@ const client_config& client::config() const noexcept { return impl_->cfg; }
 rest_client& client::rest() noexcept { return impl_->rest; }
 const channel_store& client::channels() const noexcept { return impl_->store; }
 channel_store& client::store_for_components() noexcept { return impl_->store; }
+void client::absorb_for_components(const channel_state& st, bool materialise) { impl_->absorb(st, materialise); }
+
+const user_profile* client::cached_profile(std::string_view id) const { return impl_->profiles.peek(id); }
+
+void client::profiles_impl(std::vector<std::string> ids,
+                           asio::any_completion_handler<void(error_code, std::vector<user_profile>)> h)
+{
+    auto& s = *impl_;
+    if (s.shut) {
+        asio::post(s.ex, asio::append(std::move(h), error_code(error::shut_down), std::vector<user_profile>{}));
+        return;
+    }
+    auto look = s.profiles.get(ids, std::chrono::steady_clock::now());
+    if (look.waiter == 0) {
+        auto found = client_impl::in_order(ids, std::move(look.hits), {});
+        asio::post(s.ex, asio::append(std::move(h), error_code{}, std::move(found)));
+        return;
+    }
+    s.profile_waiters.emplace(look.waiter, client_impl::profile_waiter{std::move(ids), std::move(look.hits), std::move(h)});
+    s.schedule_profile_tick();
+}
 const std::string& client::connection_id() const noexcept { return impl_->connection_id; }
 connection_status client::status() const { return impl_->status; }
 
@@ -996,6 +1121,11 @@ client_metrics client::metrics() const
     out.events_dropped = impl_->outbox.dropped;
     out.coalesced = impl_->ingest.coalesced();
     out.watched = impl_->budget.size();
+    const auto pm = impl_->profiles.metrics();
+    out.profile_requests = pm.requests;
+    out.profile_hits = pm.hits;
+    out.profile_misses = pm.misses;
+    out.profile_fills = pm.fills;
     return out;
 }
 

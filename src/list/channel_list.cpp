@@ -10,6 +10,7 @@
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
+#include <functional>
 #include <unordered_set>
 #include <vector>
 
@@ -54,8 +55,9 @@ struct join {
 };
 
 struct channel_list_impl : std::enable_shared_from_this<channel_list_impl> {
-    channel_list_impl(client& cl, channel_store& st, channel_list_config conf)
-        : c(cl), writable(st), cfg(std::move(conf)),
+    channel_list_impl(client& cl, channel_store& st, std::function<void(const channel_state&, bool)> abs,
+                      channel_list_config conf)
+        : c(cl), writable(st), absorb(std::move(abs)), cfg(std::move(conf)),
           pager(cfg.filter_conditions, cfg.sort, keyset_pager_config{.limit = std::clamp(cfg.page_size, 1, 30)}),
           reorder(moves_on_message(cfg.sort))
     {
@@ -63,6 +65,7 @@ struct channel_list_impl : std::enable_shared_from_this<channel_list_impl> {
 
     client& c;
     channel_store& writable; // the client's store (client::store_for_components)
+    std::function<void(const channel_state&, bool)> absorb; // into the store and the profile cache
     channel_list_config cfg;
     keyset_pager pager;
     bool reorder;
@@ -83,7 +86,7 @@ struct channel_list_impl : std::enable_shared_from_this<channel_list_impl> {
         m.duplicates += r.duplicates;
         for (std::size_t i : r.fresh) {
             const auto& st = res.channels[i];
-            store().upsert(st, false);
+            absorb(st, false);
             if (listed.insert(st.channel.cid).second) rows.push_back(st.channel.cid);
         }
     }
@@ -174,7 +177,9 @@ struct channel_list_impl : std::enable_shared_from_this<channel_list_impl> {
 } // namespace detail
 
 channel_list::channel_list(client& c, channel_list_config cfg)
-    : impl_(std::make_shared<detail::channel_list_impl>(c, c.store_for_components(), std::move(cfg)))
+    : impl_(std::make_shared<detail::channel_list_impl>(
+          c, c.store_for_components(),
+          [&c](const channel_state& st, bool materialise) { c.absorb_for_components(st, materialise); }, std::move(cfg)))
 {
 }
 
@@ -185,7 +190,16 @@ std::size_t channel_list::size() const noexcept { return impl_->rows.size(); }
 const std::string& channel_list::cid(std::size_t i) const { return impl_->rows.at(i); }
 const channel_summary* channel_list::row(std::size_t i) const { return impl_->c.channels().summary(impl_->rows.at(i)); }
 std::size_t channel_list::viewport_watched() const noexcept { return impl_->wanted.size(); }
-channel_list_metrics channel_list::metrics() const noexcept { return impl_->m; }
+channel_list_metrics channel_list::metrics() const noexcept
+{
+    auto out = impl_->m;
+    const auto& pm = impl_->pager.metrics();
+    out.offset_pages = pm.offset_pages;
+    out.keyset_pages = pm.keyset_pages;
+    out.tie_walk_pages = pm.tie_walk_pages;
+    out.null_walk_pages = pm.null_walk_pages;
+    return out;
+}
 void channel_list::apply(const event_batch& batch) { impl_->apply(batch); }
 
 std::optional<std::size_t> channel_list::index_of(std::string_view cid) const
@@ -268,7 +282,7 @@ void channel_list::previews_impl(std::size_t first, std::size_t count, asio::any
             auto self = weak.lock();
             if (!self && !ec) ec = asio::error::operation_aborted;
             if (self && !ec)
-                for (const auto& st : res.channels) self->store().upsert(st, false);
+                for (const auto& st : res.channels) self->absorb(st, false);
             if (ec && !j->first_error) j->first_error = ec;
             if (--j->left == 0) std::move(j->h)(j->first_error);
         });

@@ -191,3 +191,66 @@ TEST_CASE("scrolling a 5000-channel list top to bottom and back stays within the
         },
         300s);
 }
+
+TEST_CASE("profiles: a page's authors come free, one tick's misses are one queryUsers, a revisit none")
+{
+    run_coro(
+        [](asio::any_io_executor ex) -> asio::awaitable<void> {
+            emulator_config e;
+            e.seed.users = 40;
+            e.seed.channels = 60;
+            e.seed.messages_per_channel = 1;
+            e.seed.for_user = "john";
+            emulator emu(ex, e);
+            REQUIRE_FALSE(emu.start());
+            client c(ex, config_for(emu, "john"));
+            channel_list list(c, {.filter_conditions = filter::in("members", std::vector<filter_value>{"john"})});
+            auto [pec, n] = co_await list.async_load_next_page(tuple_token);
+            REQUIRE_FALSE(pec);
+            auto [vec] = co_await list.async_load_previews(0, n, tuple_token);
+            REQUIRE_FALSE(vec);
+            // Stage 2 carried the authors of the last messages: those cost no call.
+            CHECK(c.metrics().profile_fills > 0);
+            const std::string author = list.row(0)->last_message_user_id;
+            REQUIRE(c.cached_profile(author));
+            CHECK(c.metrics().profile_requests == 0);
+
+            // 41 calls in one turn (40 users, one unknown), each for one id, plus one for all.
+            std::vector<std::string> all;
+            for (int i = 0; i < 40; ++i) all.push_back("user-" + std::to_string(i));
+            all.push_back("nobody");
+            int done = 0;
+            int failed = 0;
+            std::vector<std::vector<user_profile>> got(all.size());
+            for (std::size_t i = 0; i < all.size(); ++i)
+                c.async_get_profiles({all[i]}, [&, i](error_code ec, std::vector<user_profile> v) {
+                    ++done;
+                    failed += ec ? 1 : 0;
+                    got[i] = std::move(v);
+                });
+            std::vector<user_profile> together;
+            c.async_get_profiles(all, [&](error_code ec, std::vector<user_profile> v) {
+                ++done;
+                failed += ec ? 1 : 0;
+                together = std::move(v);
+            });
+            co_await wait_for([&] { return done == static_cast<int>(all.size()) + 1; }, "profiles");
+            CHECK(failed == 0);
+            CHECK(c.metrics().profile_requests == 1); // 41 ids minus the free ones: one queryUsers
+            for (int i = 0; i < 40; ++i) {
+                REQUIRE(got[static_cast<std::size_t>(i)].size() == 1);
+                CHECK(got[static_cast<std::size_t>(i)][0].name == "User " + std::to_string(i));
+            }
+            CHECK(got.back().empty()); // unknown: left out, no error
+            REQUIRE(together.size() == 40);
+            CHECK(together[7].id == "user-7"); // in the order asked
+
+            // A revisit within the TTL: no call at all, the unknown id included.
+            auto [rec, again] = co_await c.async_get_profiles(all, tuple_token);
+            CHECK_FALSE(rec);
+            CHECK(again.size() == 40);
+            CHECK(c.metrics().profile_requests == 1);
+            CHECK(c.metrics().profile_hits >= 41);
+        },
+        120s);
+}
