@@ -31,13 +31,14 @@ demo: deps
 
 bench: deps
 	cmake --preset release
-	cmake --build --preset release -j $(JOBS) --target bench_codec bench_http_pool bench_emulator bench_many_clients bench_events bench_memory
+	cmake --build --preset release -j $(JOBS) --target bench_codec bench_http_pool bench_emulator bench_many_clients bench_events bench_memory bench_list
 	build/release/tests/bench/bench_codec
 	build/release/tests/bench/bench_http_pool
 	build/release/tests/bench/bench_emulator
 	build/release/tests/bench/bench_events
 	build/release/tests/bench/bench_many_clients
 	build/release/tests/bench/bench_memory
+	build/release/tests/bench/bench_list
 
 clean:
 	rm -rf build

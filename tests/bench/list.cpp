@@ -1,0 +1,183 @@
+// The channel list at scale against the emulator over loopback: a user with 5,000 channels (one
+// message each), the emulator on its own thread, the client on this one. Figures, each over
+// repeated runs (p50 / p95 / max):
+//  - first visible page: channel_list stage 1 (30 rows) + stage 2 (their last messages), on a
+//    fresh list each time;
+//  - channel switch, cold: a channel with no full state is watched (query with state + watch);
+//  - channel switch, preloaded: a channel in the viewport's overscan is opened: its full state is
+//    already in the store, no round trip;
+//  - the whole list paged to the end (offsets to the cap, then keyset cursors): time and pages.
+// Targets: first visible page <= 5 ms p50; switch <= 5 ms cold, <= 1 ms preloaded.
+//
+//   bench_list [--channels N] [--runs R]
+
+#include <streamchat/channel_list.hpp>
+#include <streamchat/client.hpp>
+#include <streamchat/emulator.hpp>
+#include <streamchat/token.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace asio = boost::asio;
+using namespace streamchat;
+using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto tuple_token = asio::as_tuple(asio::use_awaitable);
+
+struct stats {
+    std::vector<double> ms;
+    double pct(double p) const
+    {
+        if (ms.empty()) return 0;
+        auto v = ms;
+        std::sort(v.begin(), v.end());
+        const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+        return v[std::min(i, v.size() - 1)];
+    }
+    void print(const char* name) const
+    {
+        std::printf("  %-34s %6zu %10.3f %10.3f %10.3f\n", name, ms.size(), pct(0.5), pct(0.95), pct(1.0));
+    }
+};
+
+double ms_since(clock_type::time_point t0)
+{
+    return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
+}
+
+[[noreturn]] void die(const std::string& what, error_code ec = {})
+{
+    std::fprintf(stderr, "bench_list: %s%s%s\n", what.c_str(), ec ? ": " : "", ec ? ec.message().c_str() : "");
+    std::exit(1);
+}
+
+asio::awaitable<void> run(const emulator& emu, int runs, int channels)
+{
+    auto ex = co_await asio::this_coro::executor;
+    client_config cfg;
+    cfg.base_url = emu.base_url();
+    cfg.api_key = emu.config().api_key;
+    cfg.user_id = "john";
+    cfg.token = make_user_token(emu.config().api_secret, "john");
+    client c(ex, cfg);
+    user_input me{};
+    auto [cec, own] = co_await c.async_connect(me, tuple_token);
+    if (cec) die("connect", cec);
+    const filter mine = filter::in("members", std::vector<filter_value>{"john"});
+
+    stats first_page, cold, preloaded;
+    for (int r = 0; r < runs; ++r) {
+        channel_list list(c, {.filter_conditions = mine});
+        const auto t0 = clock_type::now();
+        auto [ec, n] = co_await list.async_load_next_page(tuple_token);
+        if (ec) die("stage 1", ec);
+        auto [pec] = co_await list.async_load_previews(0, n, tuple_token);
+        if (pec) die("stage 2", pec);
+        first_page.ms.push_back(ms_since(t0));
+    }
+
+    channel_list list(c, {.filter_conditions = mine, .overscan = 2});
+    const auto t_all = clock_type::now();
+    while (!list.done()) {
+        auto [ec, n] = co_await list.async_load_next_page(tuple_token);
+        if (ec) die("paging", ec);
+    }
+    const double all_ms = ms_since(t_all);
+    if (list.size() != static_cast<std::size_t>(channels))
+        die("paged " + std::to_string(list.size()) + " of " + std::to_string(channels) + " channels");
+
+    // Cold switches: channels far from the viewport, each watched once.
+    for (int r = 0; r < runs; ++r) {
+        const std::string& cid = list.cid(static_cast<std::size_t>(1000 + 37 * r) % list.size());
+        channel_ref ref{cid.substr(0, cid.find(':')), cid.substr(cid.find(':') + 1)};
+        const auto t0 = clock_type::now();
+        auto [ec] = co_await c.async_watch(ref, tuple_token);
+        if (ec) die("cold switch", ec);
+        if (!c.channels().state(cid)) die("no state after a watch");
+        cold.ms.push_back(ms_since(t0));
+    }
+    // Preloaded: the viewport at rows 100..109 with overscan 2 holds rows 98..111; open row 110.
+    for (int r = 0; r < runs; ++r) {
+        const std::size_t at = 100 + static_cast<std::size_t>(r) * 20;
+        auto [ec] = co_await list.async_set_viewport(at, 10, tuple_token);
+        if (ec) die("viewport", ec);
+        const std::string& neighbour = list.cid(at + 10);
+        const auto t0 = clock_type::now();
+        const channel_state* st = c.channels().state(neighbour);
+        if (!st) die("the overscan row has no full state");
+        c.pin(neighbour);
+        preloaded.ms.push_back(ms_since(t0));
+        c.unpin(neighbour);
+    }
+
+    std::printf("\n%d channels for john, one message each; emulator on its own thread, loopback HTTP\n", channels);
+    std::printf("  %-34s %6s %10s %10s %10s\n", "figure (ms)", "n", "p50", "p95", "max");
+    first_page.print("first visible page (stages 1+2)");
+    cold.print("channel switch, cold (watch)");
+    preloaded.print("channel switch, preloaded");
+    const auto m = list.metrics();
+    std::printf("\nwhole list: %zu channels in %.1f ms (%llu pages: %llu offset, %llu keyset, %llu tie walks, %llu null "
+                "walks; %llu rows dropped as repeats)\n",
+                list.size(), all_ms, static_cast<unsigned long long>(m.pages),
+                static_cast<unsigned long long>(m.offset_pages), static_cast<unsigned long long>(m.keyset_pages),
+                static_cast<unsigned long long>(m.tie_walk_pages), static_cast<unsigned long long>(m.null_walk_pages),
+                static_cast<unsigned long long>(m.duplicates));
+    std::printf("most channels watched at once: %zu (budget %zu)\n", c.metrics().watched_max,
+                cfg.watch.max_watched_channels);
+    std::printf("\ntargets: first visible page <= 5 ms p50: %.3f -> %s; cold switch <= 5 ms p50: %.3f -> %s; "
+                "preloaded <= 1 ms p50: %.3f -> %s\n",
+                first_page.pct(0.5), first_page.pct(0.5) <= 5 ? "met" : "NOT met", cold.pct(0.5),
+                cold.pct(0.5) <= 5 ? "met" : "NOT met", preloaded.pct(0.5), preloaded.pct(0.5) <= 1 ? "met" : "NOT met");
+    c.disconnect();
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    int channels = 5000, runs = 50;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const std::string flag = argv[i];
+        const int v = std::atoi(argv[i + 1]);
+        if (v <= 0) die("bad value for " + flag);
+        if (flag == "--channels") channels = v;
+        else if (flag == "--runs") runs = v;
+        else die("unknown flag " + flag + " (use --channels N, --runs R)");
+    }
+    asio::io_context server_ctx;
+    emulator_config ecfg;
+    ecfg.seed.users = 200;
+    ecfg.seed.channels = channels;
+    ecfg.seed.messages_per_channel = 1;
+    ecfg.seed.for_user = "john";
+    emulator emu(server_ctx.get_executor(), ecfg);
+    std::string why;
+    if (auto ec = emu.start(&why)) die("emulator: " + why, ec);
+    auto guard = asio::make_work_guard(server_ctx);
+    std::thread server([&] { server_ctx.run(); });
+
+    asio::io_context ioc;
+    std::exception_ptr failure;
+    asio::co_spawn(ioc, run(emu, runs, channels), [&](std::exception_ptr e) { failure = e; });
+    ioc.run();
+    asio::post(server_ctx, [&] { emu.stop(); });
+    guard.reset();
+    server.join();
+    if (failure) std::rethrow_exception(failure);
+    return 0;
+}
