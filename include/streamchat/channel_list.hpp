@@ -87,7 +87,9 @@ public:
     channel_list& operator=(const channel_list&) = delete;
 
     /// Stage 1: the next page of rows (channel data, read state; no messages, no members).
-    /// Handler: `void(error_code, std::size_t rows_added)`; 0 rows once done().
+    /// Handler: `void(error_code, std::size_t rows_added)`; 0 rows once done(). Cancellable (per-
+    /// operation cancellation): the request is abandoned and the next call asks for the same page.
+    /// One page at a time: a call while one is under way fails with `operation_in_progress`.
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_load_next_page(CompletionToken&& token = {})
     {
@@ -96,7 +98,8 @@ public:
     }
 
     /// Stage 2: the last message of rows [first, first + count), one queryChannels with
-    /// `message_limit: 1` per 30 rows. Handler: `void(error_code)`.
+    /// `message_limit: 1` per 30 rows. Handler: `void(error_code)`. Cancellable: every request
+    /// of the call is cancelled.
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_load_previews(std::size_t first, std::size_t count, CompletionToken&& token = {})
     {

@@ -6,6 +6,9 @@
 #include "list/keyset_pager.hpp"
 
 #include <boost/asio/append.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 
@@ -233,8 +236,12 @@ void channel_list::next_page_impl(asio::any_completion_handler<void(error_code, 
     q.state = true;
     q.watch = false;
     s.page_in_flight = true;
+    // Cancelling the page (racing it against a timer, say) cancels the request; the pager stays
+    // where it was, so the next call asks for the same page.
+    auto slot = asio::get_associated_cancellation_slot(h);
     s.c.rest().async_query_channels(
-        std::move(q), [weak = std::weak_ptr(impl_), h = std::move(h)](error_code ec, query_channels_response res) mutable {
+        std::move(q),
+        asio::bind_cancellation_slot(slot, [weak = std::weak_ptr(impl_), h = std::move(h)](error_code ec, query_channels_response res) mutable {
             auto self = weak.lock();
             if (!self) {
                 std::move(h)(error_code(asio::error::operation_aborted), 0);
@@ -249,7 +256,7 @@ void channel_list::next_page_impl(asio::any_completion_handler<void(error_code, 
             const std::size_t before = self->rows.size();
             self->add_rows(res);
             std::move(h)(error_code{}, self->rows.size() - before);
-        });
+        }));
 }
 
 void channel_list::previews_impl(std::size_t first, std::size_t count, asio::any_completion_handler<void(error_code)> h)
@@ -261,6 +268,8 @@ void channel_list::previews_impl(std::size_t first, std::size_t count, asio::any
         asio::post(ex, asio::append(std::move(h), error_code{}));
         return;
     }
+    // One cancellation of the whole operation reaches every request of it.
+    auto slot = asio::get_associated_cancellation_slot(h);
     auto j = std::make_shared<detail::join>(std::move(h));
     std::vector<std::vector<filter_value>> chunks;
     for (std::size_t i = first; i < end; i += 30) {
@@ -269,6 +278,12 @@ void channel_list::previews_impl(std::size_t first, std::size_t count, asio::any
         chunks.push_back(std::move(ids));
     }
     j->left = chunks.size();
+    auto signals = std::make_shared<std::vector<asio::cancellation_signal>>(chunks.size());
+    if (slot.is_connected())
+        slot.assign([signals](asio::cancellation_type t) {
+            for (auto& sig : *signals) sig.emit(t);
+        });
+    std::size_t k = 0;
     for (auto& ids : chunks) {
         query_channels_request q;
         q.limit = static_cast<int>(ids.size());
@@ -278,14 +293,16 @@ void channel_list::previews_impl(std::size_t first, std::size_t count, asio::any
         q.state = true;
         q.watch = false;
         ++s.m.preview_calls;
-        s.c.rest().async_query_channels(std::move(q), [weak = std::weak_ptr(impl_), j](error_code ec, query_channels_response res) {
-            auto self = weak.lock();
-            if (!self && !ec) ec = asio::error::operation_aborted;
-            if (self && !ec)
-                for (const auto& st : res.channels) self->absorb(st, false);
-            if (ec && !j->first_error) j->first_error = ec;
-            if (--j->left == 0) std::move(j->h)(j->first_error);
-        });
+        s.c.rest().async_query_channels(
+            std::move(q), asio::bind_cancellation_slot((*signals)[k++].slot(), [weak = std::weak_ptr(impl_), j, signals](
+                                                                                    error_code ec, query_channels_response res) {
+                auto self = weak.lock();
+                if (!self && !ec) ec = asio::error::operation_aborted;
+                if (self && !ec)
+                    for (const auto& st : res.channels) self->absorb(st, false);
+                if (ec && !j->first_error) j->first_error = ec;
+                if (--j->left == 0) std::move(j->h)(j->first_error);
+            }));
     }
 }
 

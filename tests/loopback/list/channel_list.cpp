@@ -16,6 +16,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
 
@@ -251,6 +253,50 @@ TEST_CASE("profiles: a page's authors come free, one tick's misses are one query
             CHECK(again.size() == 40);
             CHECK(c.metrics().profile_requests == 1);
             CHECK(c.metrics().profile_hits >= 41);
+        },
+        120s);
+}
+
+TEST_CASE("stages race a timer: the loser is cancelled and the list carries on where it was")
+{
+    run_coro(
+        [](asio::any_io_executor ex) -> asio::awaitable<void> {
+            using namespace boost::asio::experimental::awaitable_operators;
+            emulator_config e;
+            e.seed.users = 2;
+            e.seed.channels = 90;
+            e.seed.messages_per_channel = 1;
+            e.seed.for_user = "john";
+            emulator emu(ex, e);
+            REQUIRE_FALSE(emu.start());
+            client c(ex, config_for(emu, "john"));
+            channel_list list(c, {.filter_conditions = filter::in("members", std::vector<filter_value>{"john"})});
+
+            // A timer that has already expired wins: the page is cancelled, nothing is listed.
+            asio::steady_timer now(ex, std::chrono::steady_clock::now());
+            auto lost = co_await (list.async_load_next_page(tuple_token) || now.async_wait(tuple_token));
+            CHECK(lost.index() == 1);
+            CHECK(list.size() == 0);
+            CHECK_FALSE(list.done());
+
+            // A generous timer loses: the page arrives, the same first page as without the race.
+            asio::steady_timer later(ex, 60s);
+            auto won = co_await (list.async_load_next_page(tuple_token) || later.async_wait(tuple_token));
+            REQUIRE(won.index() == 0);
+            CHECK_FALSE(std::get<0>(std::get<0>(won)));
+            CHECK(list.size() == 30);
+
+            // Stage 2 raced and cancelled, then run: every row of the page gets its preview.
+            asio::steady_timer now2(ex, std::chrono::steady_clock::now());
+            (void)co_await (list.async_load_previews(0, 30, tuple_token) || now2.async_wait(tuple_token));
+            auto [pec] = co_await list.async_load_previews(0, 30, tuple_token);
+            CHECK_FALSE(pec);
+            for (std::size_t i = 0; i < list.size(); ++i) CHECK_FALSE(list.row(i)->last_message_id.empty());
+            while (!list.done()) {
+                auto [ec, n] = co_await list.async_load_next_page(tuple_token);
+                REQUIRE_FALSE(ec);
+            }
+            CHECK(list.size() == 90);
         },
         120s);
 }
