@@ -3,7 +3,8 @@
 
 // The seam between the emulator's network layer (server/: HTTP, WebSocket, auth, rate limits) and
 // its data plane (handlers/ + store/: REST endpoints over SQLite). The server authenticates and
-// parses; `handle` does the work and never throws; the server adds `duration` and serialises.
+// parses; `handle` does the work and never throws; the server adds `duration` and serialises
+// (body_text).
 
 #include <streamchat/emulator.hpp>
 
@@ -48,7 +49,15 @@ struct api_response {
     int status = 200;
     boost::json::object body{};
     std::vector<std::pair<std::string, std::string>> headers{}; ///< Extra headers, e.g. `Allow` of a 405.
+    /// The body as JSON text (an object without `duration`) when the handler wrote text: then
+    /// `body` is empty. Pages of channel states are written so; building a DOM of thousands of
+    /// values only to serialise it would cost more than the queries behind it.
+    std::string text{};
 };
+
+/// The body as it goes on the wire: `text`, or `body` serialised; `duration`, when not empty, is
+/// added as the last key.
+std::string body_text(api_response&& r, std::string_view duration = {});
 
 /// Everything a handler may use. Owned by the emulator; one per emulator.
 struct context {

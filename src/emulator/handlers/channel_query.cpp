@@ -161,7 +161,7 @@ api_response get_or_create_channel(session& s, const path_params& p)
     if (presence && !s.who.user_id.empty())
         for (const auto& m : s.db().members(c.cid, so.member_limit, so.member_offset))
             s.db().subscribe_presence(s.who.user_id, m.user_id);
-    return ok(s, channel_state_json(s, c, so));
+    return ok_text(s, channel_state_text(s, c, so));
 }
 
 api_response stop_watching(session& s, const path_params& p)

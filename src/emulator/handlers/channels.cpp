@@ -19,6 +19,14 @@ namespace streamchat::emu {
 
 api_response ok(session& s, json::object body) { return api_response{s.req.method == "POST" ? 201 : 200, std::move(body)}; }
 
+api_response ok_text(session& s, std::string text)
+{
+    api_response r;
+    r.status = s.req.method == "POST" ? 201 : 200;
+    r.text = std::move(text);
+    return r;
+}
+
 channel_row load_channel(session& s, const std::string& type, const std::string& id)
 {
     check_channel_path(type, id);
@@ -168,33 +176,42 @@ api_response query_channels(session& s, const path_params&)
     const filter_schema schema = channel_schema(scope == channel_scope::member);
     sql_fragment where, by;
     if (to_sql(f, schema, where, why)) bad_input("filter_conditions: " + why);
-    // Ties break on c.cid. Tried: me.cid for member lists (lets the (user_id, last_*) index give the
-    // whole ORDER BY); measured with bench_emulator it made the first page 1.6x slower, so no.
-    if (to_sql(order, schema, "c.cid", by, why)) bad_input("sort: " + why);
+    // Ties break on the cid. For member lists it is me.cid (the same value): the (user_id, last_*)
+    // indexes then give the whole ORDER BY, with no temporary b-tree re-sorting each run of equal
+    // times. bench_emulator, handlers only, against c.cid: offset 990 twice as fast, the first
+    // page no slower.
+    const char* tiebreak = scope == channel_scope::member ? "me.cid" : "c.cid";
+    if (to_sql(order, schema, tiebreak, by, why)) bad_input("sort: " + why);
 
     const channel_query q = build_channel_query(scope, user_id, where, by, limit, offset);
     std::vector<channel_row> rows;
+    // The query's `me` is the caller's membership unless a server names another user.
+    const bool caller_is_me = !s.who.user_id.empty() && user_id == s.who.user_id;
+    std::vector<std::optional<member_row>> mine;
     {
         auto st = s.db().use(q.sql);
         st->bind_all(1, q.params);
-        while (st->step()) rows.push_back(store::channel_from(*st));
+        while (st->step()) {
+            rows.push_back(store::channel_from(*st));
+            if (caller_is_me)
+                mine.push_back(st->is_null(12) ? std::nullopt : std::optional(store::member_from(*st, 12)));
+        }
     }
 
     state_options so;
     so.messages = state;
     so.window.limit = message_limit;
     so.member_limit = member_limit;
-    json::array channels;
-    for (const auto& c : rows) {
-        if (watch) watch_channel(s, c);
-        json::object st = channel_state_json(s, c, so);
-        if (presence && !s.who.user_id.empty())
-            for (const auto& m : s.db().members(c.cid, member_limit, 0)) s.db().subscribe_presence(s.who.user_id, m.user_id);
-        channels.push_back(std::move(st));
-    }
-    json::object out;
-    out["channels"] = std::move(channels);
-    return ok(s, std::move(out));
+    if (watch)
+        for (const auto& c : rows) watch_channel(s, c);
+    std::string out = R"({"channels":)";
+    out.reserve(8 * 1024 * rows.size() + 64);
+    write_channel_states(s, rows, so, out, caller_is_me ? &mine : nullptr);
+    out += '}';
+    if (presence && !s.who.user_id.empty())
+        for (const auto& list : page_members(s, rows, member_limit, 0))
+            for (const auto& m : list) s.db().subscribe_presence(s.who.user_id, m.user_id);
+    return ok_text(s, std::move(out));
 }
 
 } // namespace streamchat::emu

@@ -64,6 +64,8 @@ message_row post_message(session& s, channel_row& c, const json::object& input, 
 
 /// A response whose body is `body` with status 201 (POST) or 200.
 api_response ok(session& s, json::object body);
+/// The same with a body written as JSON text (an object).
+api_response ok_text(session& s, std::string text);
 
 } // namespace streamchat::emu
 

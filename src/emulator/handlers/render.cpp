@@ -30,22 +30,33 @@ const std::vector<std::string>& member_capabilities()
     return caps;
 }
 
-std::vector<std::string> capabilities(session& s, const channel_row& c)
+} // namespace
+
+channel_access access_to(const session& s, const channel_row& c, bool member)
 {
-    if (s.who.server) {
+    if (s.who.server) return channel_access::server;
+    if (member) return channel_access::member;
+    if (c.type == "livestream" && !s.who.anonymous) return channel_access::visitor;
+    return channel_access::none;
+}
+
+std::vector<std::string> capabilities(channel_access a)
+{
+    switch (a) {
+    case channel_access::server: {
         auto caps = member_capabilities();
         for (const char* extra : {"delete-any-message", "delete-channel", "freeze-channel", "update-any-message"})
             caps.emplace_back(extra);
         std::sort(caps.begin(), caps.end());
         return caps;
     }
-    if (s.membership(c.cid)) return member_capabilities();
-    if (c.type == "livestream" && !s.who.anonymous)
+    case channel_access::member: return member_capabilities();
+    case channel_access::visitor:
         return {"join-channel", "send-message", "send-reaction", "send-typing-events", "typing-events"};
+    case channel_access::none: break;
+    }
     return {};
 }
-
-} // namespace
 
 std::string render_html(std::string_view text)
 {
@@ -112,7 +123,8 @@ streamchat::channel channel_model(session& s, const channel_row& c, bool for_cal
     ch.member_count = static_cast<int>(c.member_count);
     ch.message_count = c.message_count;
     ch.hidden = false;
-    if (for_caller) ch.own_capabilities = capabilities(s, c);
+    if (for_caller)
+        ch.own_capabilities = capabilities(access_to(s, c, !s.who.server && s.membership(c.cid).has_value()));
     ch.extra = parse_extra(c.extra);
     return ch;
 }
@@ -189,53 +201,6 @@ json::object member_json(session& s, const member_row& m)
     json::object o;
     detail::encode(member_model(s, m), o);
     return o;
-}
-
-json::object channel_state_json(session& s, const channel_row& c, const state_options& o)
-{
-    channel_state st;
-    st.channel = channel_model(s, c, true);
-    if (o.messages)
-        for (const auto& m : s.db().messages(c.cid, o.window)) st.messages.push_back(message_model(s, m));
-
-    const auto rows = s.db().members(c.cid, o.member_limit, o.member_offset);
-    const auto mine = s.membership(c.cid);
-    bool caller_read = false;
-    for (const auto& m : rows) st.members.push_back(member_model(s, m));
-    auto read_of = [&](const member_row& m) {
-        read_state r;
-        r.user = s.user_model(m.user_id);
-        r.last_read = from_nanos(m.last_read);
-        r.unread_messages = static_cast<int>(m.unread_messages);
-        r.last_read_message_id = m.last_read_message_id;
-        return r;
-    };
-    for (std::size_t i = 0; i < rows.size() && i < 100; ++i) {
-        st.read.push_back(read_of(rows[i]));
-        caller_read = caller_read || rows[i].user_id == s.who.user_id;
-    }
-    if (mine && !caller_read) st.read.push_back(read_of(*mine));
-    if (!mine && !s.who.user_id.empty() && !s.who.server) {
-        // A reader who is not a member (livestream): nothing unread.
-        read_state r;
-        r.user = s.user_model(s.who.user_id);
-        r.last_read = c.last_message_at ? from_nanos(*c.last_message_at) : from_nanos(s.now);
-        st.read.push_back(std::move(r));
-    }
-    if (mine) st.membership = member_model(s, *mine);
-
-    const auto watchers = s.realtime().watchers(c.cid);
-    st.watcher_count = static_cast<int>(watchers.size());
-    for (std::size_t i = static_cast<std::size_t>(o.watcher_offset);
-         i < watchers.size() && st.watchers.size() < static_cast<std::size_t>(o.watcher_limit); ++i)
-        st.watchers.push_back(s.user_model(watchers[i]));
-
-    json::object out;
-    detail::encode(st, out);
-    out["threads"] = json::array{};
-    out["pending_messages"] = json::array{};
-    if (!out.contains("membership")) out["membership"] = nullptr;
-    return out;
 }
 
 } // namespace streamchat::emu

@@ -2,6 +2,8 @@
 
 #include "emulator/handlers/handlers.hpp"
 
+#include <boost/json/serialize.hpp>
+
 #include <array>
 #include <vector>
 
@@ -118,6 +120,23 @@ api_response error_response(int code, int http_status, std::string_view operatio
     r.body["more_info"] = "https://getstream.io/chat/docs/api_errors_response";
     r.body["details"] = json::array{};
     return r;
+}
+
+std::string body_text(api_response&& r, std::string_view duration)
+{
+    if (r.text.empty()) {
+        if (!duration.empty()) r.body["duration"] = duration;
+        return json::serialize(r.body);
+    }
+    std::string out = std::move(r.text);
+    if (!duration.empty() && out.size() >= 2 && out.back() == '}') {
+        out.pop_back();
+        if (out.back() != '{') out += ',';
+        out += "\"duration\":";
+        out += json::serialize(json::string_view(duration.data(), duration.size()));
+        out += '}';
+    }
+    return out;
 }
 
 std::string route_name(std::string_view method, std::string_view path)

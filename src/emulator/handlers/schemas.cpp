@@ -189,8 +189,11 @@ channel_query build_channel_query(channel_scope scope, const std::string& user_i
                                   const sql_fragment& order, int limit, int offset)
 {
     channel_query q;
+    // The membership comes along: the page needs it for every channel.
     q.sql = "SELECT c.cid, c.type, c.id, c.created_by_id, c.created_at, c.updated_at, c.last_message_at, "
-            "c.member_count, c.message_count, c.frozen, c.disabled, c.extra ";
+            "c.member_count, c.message_count, c.frozen, c.disabled, c.extra, me.cid, me.user_id, me.channel_role, "
+            "me.created_at, me.updated_at, me.last_message_at, me.unread_messages, me.last_read, "
+            "me.last_read_message_id, me.last_updated ";
     switch (scope) {
     case channel_scope::member:
         q.sql += "FROM members me JOIN channels c ON c.cid = me.cid WHERE me.user_id = ? AND ";

@@ -19,9 +19,10 @@ filter_schema channel_schema(bool member_driven);
 /// User fields.
 filter_schema user_schema();
 
-/// The queryChannels SELECT: columns of `channels c` in store order, FROM/JOIN for the caller,
-/// WHERE (`where` fragment), ORDER BY (`order` fragment), LIMIT ? OFFSET ?. Parameters in text
-/// order: [caller id], where params, order params, limit, offset.
+/// The queryChannels SELECT: columns of `channels c` in store order (0..11), then those of the
+/// membership `me` (12..21, store::member_from; NULL when none), FROM/JOIN for the caller, WHERE
+/// (`where` fragment), ORDER BY (`order` fragment), LIMIT ? OFFSET ?. Parameters in text order:
+/// [caller id], where params, order params, limit, offset.
 struct channel_query {
     std::string sql;
     std::vector<sql_param> params;

@@ -67,11 +67,24 @@ std::optional<member_row> session::membership(const std::string& cid)
     return db().find_member(cid, who.user_id);
 }
 
-streamchat::user session::stored_user(const std::string& id)
+streamchat::user session::stored_user(const std::string& id) { return user_from(id, db().find_user(id)); }
+
+streamchat::user session::user_from(const std::string& id, const std::optional<user_row>& row)
 {
     streamchat::user u;
     u.id = id;
-    if (auto row = db().find_user(id)) {
+    if (row && row->extra == "{}") {
+        // No custom fields: the columns are exactly what decoding them (below) would give,
+        // without building and parsing JSON for every user of a page.
+        u.id = row->id;
+        u.role = row->role;
+        u.name = row->name;
+        u.image = row->image;
+        u.created_at = from_nanos(row->created_at);
+        u.updated_at = from_nanos(row->updated_at);
+        if (row->last_active) u.last_active = from_nanos(*row->last_active);
+        u.banned = row->banned;
+    } else if (row) {
         // Stored custom fields first, then the columns: decode puts modelled keys in place.
         json::object o;
         error_code ec;
@@ -88,6 +101,8 @@ streamchat::user session::stored_user(const std::string& id)
         detail::decode_context dc;
         streamchat::user decoded;
         if (!detail::decode(json::value(std::move(o)), decoded, dc)) u = std::move(decoded);
+    }
+    if (row) {
         if (!u.language) u.language = "";
         if (!u.teams) u.teams.emplace();
         if (!u.blocked_user_ids) u.blocked_user_ids.emplace();
@@ -97,11 +112,8 @@ streamchat::user session::stored_user(const std::string& id)
     return u;
 }
 
-const streamchat::user& session::user_model(const std::string& id)
+const streamchat::user& session::cache_public(const std::string& id, streamchat::user u)
 {
-    auto it = users_.find(id);
-    if (it != users_.end()) return it->second;
-    streamchat::user u = stored_user(id);
     // OwnUserResponse's fields that UserResponse lacks: a user's private settings are theirs
     // alone, and clients take the unread counters as the mark of their own user.
     u.invisible.reset();
@@ -110,14 +122,43 @@ const streamchat::user& session::user_model(const std::string& id)
                                  "total_unread_count_by_team", "latest_hidden_channels", "privacy_settings",
                                  "push_preferences", "roles"})
         u.extra.erase(key);
-    return users_.emplace(id, std::move(u)).first->second;
+    return users_.insert_or_assign(id, std::move(u)).first->second;
 }
 
-json::object session::user_json(const std::string& id)
+const streamchat::user& session::user_model(const std::string& id)
 {
+    auto it = users_.find(id);
+    if (it != users_.end()) return it->second;
+    return cache_public(id, stored_user(id));
+}
+
+const json::object& session::user_object(const std::string& id)
+{
+    auto it = user_objects_.find(id);
+    if (it != user_objects_.end()) return it->second;
     json::object o;
     detail::encode(user_model(id), o);
-    return o;
+    return user_objects_.emplace(id, std::move(o)).first->second;
+}
+
+void session::preload_users(const std::vector<std::string>& ids)
+{
+    std::vector<std::string> missing;
+    for (const auto& id : ids)
+        if (!users_.contains(id)) missing.push_back(id);
+    if (missing.empty()) return;
+    std::unordered_map<std::string, user_row> rows;
+    for (auto& row : db().find_users(missing)) {
+        std::string key = row.id;
+        rows.insert_or_assign(std::move(key), std::move(row));
+    }
+    for (const auto& id : missing) {
+        if (users_.contains(id)) continue; // listed twice
+        auto it = rows.find(id);
+        std::optional<user_row> row;
+        if (it != rows.end()) row = std::move(it->second);
+        cache_public(id, user_from(id, row));
+    }
 }
 
 std::optional<std::string> session::own_connection() const

@@ -74,17 +74,29 @@ public:
     /// hub), without the private settings only the user's own `me` shows (docs/protocol.md
     /// §7.3). Cached for the request; an unknown id gives `{id}` only.
     const streamchat::user& user_model(const std::string& id);
-    json::object user_json(const std::string& id);
+    /// user_model() encoded, cached too: a page of channels shows the same users many times.
+    const json::object& user_object(const std::string& id);
+    json::object user_json(const std::string& id) { return user_object(id); }
+    /// Loads the users of `ids` that are not cached yet with one query.
+    void preload_users(const std::vector<std::string>& ids);
     /// The user as stored, private settings (`invisible`, `privacy_settings`, …) included: the
     /// base of the own user. Not cached.
     streamchat::user stored_user(const std::string& id);
-    void forget_user(const std::string& id) { users_.erase(id); }
+    void forget_user(const std::string& id)
+    {
+        users_.erase(id);
+        user_objects_.erase(id);
+    }
 
     /// The connection the request names in `connection_id` when it belongs to the caller.
     std::optional<std::string> own_connection() const;
 
 private:
+    streamchat::user user_from(const std::string& id, const std::optional<user_row>& row);
+    const streamchat::user& cache_public(const std::string& id, streamchat::user u);
+
     std::unordered_map<std::string, streamchat::user> users_;
+    std::unordered_map<std::string, json::object> user_objects_;
     std::string acting_;
 };
 

@@ -225,8 +225,7 @@ void http_session::send_api(api_response res, steady::time_point started, const 
         else r.set(http::field::access_control_allow_headers, requested);
         r.set(http::field::access_control_max_age, "86400");
     }
-    res.body["duration"] = format_duration(steady::now() - started);
-    r.body() = boost::json::serialize(res.body);
+    r.body() = body_text(std::move(res), format_duration(steady::now() - started));
     r.keep_alive(keep_alive);
     r.prepare_payload();
     do_write(!keep_alive);

@@ -126,6 +126,31 @@ inline constexpr const char* latest_messages =
 inline constexpr const char* messages_before =
     "SELECT " STREAMCHAT_EMU_MESSAGE_COLUMNS "FROM messages WHERE cid = ?1 AND seq < ?2 AND " STREAMCHAT_EMU_IN_CHANNEL
     " ORDER BY seq DESC LIMIT ?3";
+/// A page of channels at once: one statement each instead of one per channel. ?1 is a JSON array
+/// of cids, joined (not `IN (…)`, which builds a temporary index per statement) and walked first
+/// (CROSS JOIN fixes the order: the planner cannot tell how short the list is). Rows come in no
+/// particular order; the caller orders them.
+/// Every member of the channels: for channels known to be small (member_count), so that no limit
+/// per channel is needed.
+inline constexpr const char* all_members_of_channels =
+    "SELECT m.cid, m.user_id, m.channel_role, m.created_at, m.updated_at, m.last_message_at, m.unread_messages, "
+    "m.last_read, m.last_read_message_id, m.last_updated FROM json_each(?1) j CROSS JOIN members m ON m.cid = j.value";
+/// One user's memberships among channels: ?1 user, ?2 cids.
+inline constexpr const char* memberships_in_channels =
+    "SELECT m.cid, m.user_id, m.channel_role, m.created_at, m.updated_at, m.last_message_at, m.unread_messages, "
+    "m.last_read, m.last_read_message_id, m.last_updated FROM json_each(?2) j CROSS JOIN members m ON m.cid = j.value "
+    "AND m.user_id = ?1";
+/// The newest ?2 messages of each channel: those from the ?2-th newest one on, so each channel is
+/// an index walk of ?2 rows however long it is.
+inline constexpr const char* latest_messages_of_channels =
+    "SELECT m.seq, m.id, m.cid, m.user_id, m.type, m.text, m.parent_id, m.created_at, m.updated_at, m.deleted_at, "
+    "m.extra FROM json_each(?1) j CROSS JOIN messages m ON m.cid = j.value AND m.seq >= COALESCE((SELECT seq "
+    "FROM messages WHERE cid = j.value AND " STREAMCHAT_EMU_IN_CHANNEL " ORDER BY seq DESC LIMIT 1 OFFSET ?2 - 1), 0) "
+    "WHERE (m.parent_id IS NULL OR json_extract(m.extra, '$.show_in_channel') = 1)";
+/// Users by id: ?1 JSON array of ids.
+inline constexpr const char* users_in =
+    "SELECT u.id, u.role, u.name, u.image, u.created_at, u.updated_at, u.last_active, u.banned, u.extra "
+    "FROM json_each(?1) j CROSS JOIN users u ON u.id = j.value";
 /// The event log of channels after a time: ?1 JSON array of cids, ?2 after (ns), ?3 limit.
 inline constexpr const char* events_since =
     "SELECT seq, cid, created_at, type, payload FROM events "
@@ -137,7 +162,7 @@ public:
     /// Current schema version (PRAGMA user_version).
     static constexpr int schema_version = 1;
 
-    /// Opens `path` (a file, or ":memory:"), configures it and creates the schema when absent.
+    /// Opens `path` (a file, or ":memory:"), configures it and creates what the schema lacks.
     static std::unique_ptr<store> open(const std::string& path, std::string& why);
     ~store();
     store(const store&) = delete;
@@ -186,6 +211,9 @@ public:
         bool done_ = false;
     };
 
+    /// `values` as a JSON array of strings, the text bound to `json_each(?)` lists.
+    static std::string json_list(const std::vector<std::string>& values);
+
     /// `EXPLAIN QUERY PLAN` of `sql`, one detail line per row, joined with '\n'.
     std::string query_plan(std::string_view sql);
     /// `PRAGMA integrity_check` result ("ok" when intact).
@@ -196,9 +224,15 @@ public:
     sqlite3* native() const noexcept { return db_; }
     /// Reads a channel row from columns 0..11 in `channels` table order (for custom SELECTs).
     static channel_row channel_from(const statement& s);
+    /// Reads a member row from the 10 columns from `first` on, in the order of member_columns:
+    /// cid, user_id, channel_role, created_at, updated_at, last_message_at, unread_messages,
+    /// last_read, last_read_message_id, last_updated.
+    static member_row member_from(const statement& s, int first);
 
     // ------------------------------------------------------------ users
     std::optional<user_row> find_user(std::string_view id);
+    /// The users of `ids` (distinct) that exist, in no particular order.
+    std::vector<user_row> find_users(const std::vector<std::string>& ids);
     /// Inserts or replaces every column (the caller merges first).
     void put_user(const user_row& u);
     /// Creates a plain user when absent (role `user`); returns true when created.
@@ -216,6 +250,10 @@ public:
     /// Members by join time (oldest first).
     std::vector<member_row> members(std::string_view cid, int limit, int offset);
     std::vector<std::string> member_ids(std::string_view cid);
+    /// Every member of each of `cids` (distinct) in one query, in no particular order.
+    std::vector<member_row> all_members_of(const std::vector<std::string>& cids);
+    /// `user_id`'s memberships among `cids` (distinct), in no particular order.
+    std::vector<member_row> memberships(std::string_view user_id, const std::vector<std::string>& cids);
     /// Adds a member (copying the channel's last_message_at) and bumps member_count. False when
     /// already a member.
     bool add_member(const member_row& m);
@@ -240,6 +278,9 @@ public:
     /// Messages of the window, oldest first (thread-only replies excluded).
     std::vector<message_row> messages(std::string_view cid, const message_window& w);
     std::optional<message_row> latest_message(std::string_view cid);
+    /// The newest `limit` messages of each of `cids` (distinct; thread-only replies excluded) in
+    /// one query, in no particular order.
+    std::vector<message_row> latest_messages_of(const std::vector<std::string>& cids, int limit);
 
     // ------------------------------------------------------------ events
     std::int64_t append_event(std::string_view cid, nanos created_at, std::string_view type,

@@ -2,9 +2,6 @@
 
 #include "emulator/store/store.hpp"
 
-#include <boost/json/array.hpp>
-#include <boost/json/serialize.hpp>
-
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -48,29 +45,27 @@ bool store::insert_message(message_row& m, bool counts_unread)
     }
     if (changes() == 0) return false;
     m.seq = sqlite3_last_insert_rowid(db_);
+    std::optional<nanos> last_message_at;
+    nanos created_at = 0;
     {
         auto s = use("UPDATE channels SET last_message_at = MAX(COALESCE(last_message_at, 0), ?2), "
-                     "message_count = message_count + 1 WHERE cid = ?1");
+                     "message_count = message_count + 1 WHERE cid = ?1 RETURNING last_message_at, created_at");
         s->bind(1, m.cid).bind(2, m.created_at);
-        s->run();
+        if (!s->step()) return true; // no channel row: no members either
+        last_message_at = s->opt_int64(0);
+        created_at = s->int64(1);
     }
-    {
-        // Keep the members' copy in step, so "my channels by recency" stays an index walk.
-        auto s = use("UPDATE members SET last_message_at = (SELECT last_message_at FROM channels WHERE cid = ?1), "
-                     "last_updated = (SELECT COALESCE(last_message_at, created_at) FROM channels WHERE cid = ?1) "
-                     "WHERE cid = ?1");
-        s->bind(1, m.cid);
-        s->run();
-    }
-    if (counts_unread) {
-        auto s = use("UPDATE members SET unread_messages = unread_messages + 1 WHERE cid = ?1 AND user_id <> ?2");
-        s->bind(1, m.cid).bind(2, m.user_id);
-        s->run();
-    }
-    // Sending reads the channel up to one's own message (the JS client assumes the same).
-    auto s = use("UPDATE members SET unread_messages = 0, last_read = ?3, last_read_message_id = ?4 "
-                 "WHERE cid = ?1 AND user_id = ?2");
-    s->bind(1, m.cid).bind(2, m.user_id).bind(3, m.created_at).bind(4, m.id);
+    // One pass over the channel's members: their copy of last_message_at (so "my channels by
+    // recency" stays an index walk), unread counts, and the author's read (sending reads the
+    // channel up to one's own message, as the JS client assumes too).
+    auto s = use("UPDATE members SET last_message_at = ?3, last_updated = ?4, "
+                 "unread_messages = CASE WHEN user_id = ?2 THEN 0 WHEN ?5 THEN unread_messages + 1 "
+                 "ELSE unread_messages END, "
+                 "last_read = CASE WHEN user_id = ?2 THEN ?6 ELSE last_read END, "
+                 "last_read_message_id = CASE WHEN user_id = ?2 THEN ?7 ELSE last_read_message_id END "
+                 "WHERE cid = ?1");
+    s->bind(1, m.cid).bind(2, m.user_id).bind(3, last_message_at).bind(4, last_message_at.value_or(created_at));
+    s->bind(5, counts_unread).bind(6, m.created_at).bind(7, m.id);
     s->run();
     return true;
 }
@@ -96,6 +91,16 @@ std::optional<message_row> store::latest_message(std::string_view cid)
     s->bind(1, cid).bind(2, 1);
     if (!s->step()) return std::nullopt;
     return read_message(*s);
+}
+
+std::vector<message_row> store::latest_messages_of(const std::vector<std::string>& cids, int limit)
+{
+    std::vector<message_row> out;
+    if (cids.empty() || limit <= 0) return out;
+    auto s = use(sql::latest_messages_of_channels);
+    s->bind(1, json_list(cids)).bind(2, limit);
+    while (s->step()) out.push_back(read_message(*s));
+    return out;
 }
 
 std::vector<message_row> store::messages(std::string_view cid, const message_window& w)
@@ -174,10 +179,8 @@ std::int64_t store::append_event(std::string_view cid, nanos created_at, std::st
 
 std::vector<event_row> store::events_since(const std::vector<std::string>& cids, nanos after, int limit)
 {
-    boost::json::array list;
-    for (const auto& c : cids) list.emplace_back(c);
     auto s = use(sql::events_since);
-    s->bind(1, boost::json::serialize(list)).bind(2, after).bind(3, limit);
+    s->bind(1, json_list(cids)).bind(2, after).bind(3, limit);
     std::vector<event_row> out;
     while (s->step()) {
         event_row e;

@@ -44,19 +44,19 @@ channel_row read_channel(const statement& s)
     return c;
 }
 
-member_row read_member(const statement& s)
+member_row read_member(const statement& s, int first = 0)
 {
     member_row m;
-    m.cid = s.text(0);
-    m.user_id = s.text(1);
-    m.channel_role = s.text(2);
-    m.created_at = s.int64(3);
-    m.updated_at = s.int64(4);
-    m.last_message_at = s.opt_int64(5);
-    m.unread_messages = s.int64(6);
-    m.last_read = s.int64(7);
-    m.last_read_message_id = s.opt_text(8);
-    m.last_updated = s.int64(9);
+    m.cid = s.text(first);
+    m.user_id = s.text(first + 1);
+    m.channel_role = s.text(first + 2);
+    m.created_at = s.int64(first + 3);
+    m.updated_at = s.int64(first + 4);
+    m.last_message_at = s.opt_int64(first + 5);
+    m.unread_messages = s.int64(first + 6);
+    m.last_read = s.int64(first + 7);
+    m.last_read_message_id = s.opt_text(first + 8);
+    m.last_updated = s.int64(first + 9);
     return m;
 }
 
@@ -71,6 +71,7 @@ std::string select_from(const char* columns, const char* rest)
 } // namespace
 
 channel_row store::channel_from(const statement& s) { return read_channel(s); }
+member_row store::member_from(const statement& s, int first) { return read_member(s, first); }
 
 // ------------------------------------------------------------------ users
 
@@ -81,6 +82,16 @@ std::optional<user_row> store::find_user(std::string_view id)
     s->bind(1, id);
     if (!s->step()) return std::nullopt;
     return read_user(*s);
+}
+
+std::vector<user_row> store::find_users(const std::vector<std::string>& ids)
+{
+    std::vector<user_row> out;
+    if (ids.empty()) return out;
+    auto s = use(sql::users_in);
+    s->bind(1, json_list(ids));
+    while (s->step()) out.push_back(read_user(*s));
+    return out;
 }
 
 void store::put_user(const user_row& u)
@@ -170,6 +181,26 @@ std::vector<std::string> store::member_ids(std::string_view cid)
     s->bind(1, cid);
     std::vector<std::string> out;
     while (s->step()) out.push_back(s->text(0));
+    return out;
+}
+
+std::vector<member_row> store::all_members_of(const std::vector<std::string>& cids)
+{
+    std::vector<member_row> out;
+    if (cids.empty()) return out;
+    auto s = use(sql::all_members_of_channels);
+    s->bind(1, json_list(cids));
+    while (s->step()) out.push_back(read_member(*s));
+    return out;
+}
+
+std::vector<member_row> store::memberships(std::string_view user_id, const std::vector<std::string>& cids)
+{
+    std::vector<member_row> out;
+    if (cids.empty()) return out;
+    auto s = use(sql::memberships_in_channels);
+    s->bind(1, user_id).bind(2, json_list(cids));
+    while (s->step()) out.push_back(read_member(*s));
     return out;
 }
 
