@@ -7,6 +7,10 @@
 //  - channel switch, preloaded: a channel in the viewport's overscan is opened: its full state is
 //    already in the store, no round trip;
 //  - the whole list paged to the end (offsets to the cap, then keyset cursors): time and pages.
+// Then, when node and tests/conformance/node_modules are present, the official stream-chat JS
+// client against the same emulator (tests/bench/js_list.mjs, a child process; STREAMCHAT_BENCH_JS=0
+// skips it): its first page (queryChannels with message_limit 1, its stages 1 and 2 in one call),
+// a cold switch (channel.watch()), and the whole list as far as offsets reach.
 // Targets: first visible page <= 5 ms p50; switch <= 5 ms cold, <= 1 ms preloaded.
 //
 //   bench_list [--channels N] [--runs R]
@@ -27,6 +31,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,7 +72,46 @@ double ms_since(clock_type::time_point t0)
     std::exit(1);
 }
 
-asio::awaitable<void> run(const emulator& emu, int runs, int channels)
+/// The JS peer's RESULT lines: name -> values.
+std::map<std::string, std::pair<double, double>> run_js(const emulator& emu, int runs, std::string& note)
+{
+    std::map<std::string, std::pair<double, double>> out;
+    if (const char* js = std::getenv("STREAMCHAT_BENCH_JS"); js && std::string_view(js) == "0") {
+        note = "STREAMCHAT_BENCH_JS=0: JS peer skipped";
+        return out;
+    }
+    const std::filesystem::path conformance = STREAMCHAT_CONFORMANCE_DIR;
+    if (std::system("command -v node >/dev/null 2>&1") != 0) {
+        note = "node not found on PATH: JS peer skipped";
+        return out;
+    }
+    if (!std::filesystem::exists(conformance / "node_modules" / "stream-chat" / "package.json")) {
+        note = "tests/conformance/node_modules is missing (run `npm ci` in tests/conformance): JS peer skipped";
+        return out;
+    }
+    const std::string cmd = std::string("node '") + STREAMCHAT_BENCH_JS_SCRIPT + "' '" + conformance.string() + "' '" +
+                            emu.base_url() + "' '" + emu.config().api_key + "' '" +
+                            make_user_token(emu.config().api_secret, "john") + "' " + std::to_string(runs) + " 2>&1";
+    std::printf("\nJS peer: node %s ...\n", STREAMCHAT_BENCH_JS_SCRIPT);
+    std::fflush(stdout);
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p) {
+        note = "cannot start node";
+        return out;
+    }
+    char line[4096];
+    while (std::fgets(line, sizeof line, p)) {
+        std::fputs(line, stdout);
+        char name[128];
+        double a = 0, b = 0;
+        if (std::sscanf(line, "RESULT %127s %lf %lf", name, &a, &b) == 3) out[name] = {a, b};
+    }
+    if (pclose(p) != 0) note = "node failed";
+    return out;
+}
+
+asio::awaitable<void> run(const emulator& emu, int runs, int channels, std::map<std::string, std::pair<double, double>>& js,
+                          std::string& js_note)
 {
     auto ex = co_await asio::this_coro::executor;
     client_config cfg;
@@ -139,11 +184,27 @@ asio::awaitable<void> run(const emulator& emu, int runs, int channels)
                 static_cast<unsigned long long>(m.duplicates));
     std::printf("most channels watched at once: %zu (budget %zu)\n", c.metrics().watched_max,
                 cfg.watch.max_watched_channels);
+    c.disconnect();
+
+    // The JS client, same emulator (it runs on its own thread), same user, same channels. Its
+    // blocking child process leaves this thread idle meanwhile, which nothing here needs.
+    js = run_js(emu, runs, js_note);
+    if (!js_note.empty()) std::printf("%s\n", js_note.c_str());
+    auto js_p50 = [&](const char* k) { return js.contains(k) ? js[k].first : 0.0; };
+    std::printf("\nside by side (p50, ms)               C++ SDK     stream-chat JS    JS / C++\n");
+    auto row = [&](const char* name, double cpp, double j) {
+        if (j > 0) std::printf("  %-34s %9.3f %14.3f %10.1fx\n", name, cpp, j, j / cpp);
+        else std::printf("  %-34s %9.3f %14s %11s\n", name, cpp, "n/a", "n/a");
+    };
+    row("first visible page", first_page.pct(0.5), js_p50("first_page"));
+    row("channel switch, cold", cold.pct(0.5), js_p50("cold_switch"));
+    if (js.contains("whole_list"))
+        std::printf("  %-34s %9zu %14.0f   (channels reached; JS stops at the offset cap)\n", "whole list", list.size(),
+                    js["whole_list"].first);
     std::printf("\ntargets: first visible page <= 5 ms p50: %.3f -> %s; cold switch <= 5 ms p50: %.3f -> %s; "
                 "preloaded <= 1 ms p50: %.3f -> %s\n",
                 first_page.pct(0.5), first_page.pct(0.5) <= 5 ? "met" : "NOT met", cold.pct(0.5),
                 cold.pct(0.5) <= 5 ? "met" : "NOT met", preloaded.pct(0.5), preloaded.pct(0.5) <= 1 ? "met" : "NOT met");
-    c.disconnect();
 }
 
 } // namespace
@@ -173,7 +234,9 @@ int main(int argc, char** argv)
 
     asio::io_context ioc;
     std::exception_ptr failure;
-    asio::co_spawn(ioc, run(emu, runs, channels), [&](std::exception_ptr e) { failure = e; });
+    std::map<std::string, std::pair<double, double>> js;
+    std::string js_note;
+    asio::co_spawn(ioc, run(emu, runs, channels, js, js_note), [&](std::exception_ptr e) { failure = e; });
     ioc.run();
     asio::post(server_ctx, [&] { emu.stop(); });
     guard.reset();
