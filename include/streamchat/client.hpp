@@ -298,8 +298,6 @@ public:
 
 private:
     friend class channel_list;
-    /// The store, writable, for the SDK's own components (the channel list fills summaries).
-    channel_store& store_for_components() noexcept;
     /// Takes a query answer into the store and the profile cache (members, authors, readers).
     void absorb_for_components(const channel_state& st, bool materialise);
     void profiles_impl(std::vector<std::string> ids,

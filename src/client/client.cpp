@@ -8,6 +8,7 @@
 
 #include "auth/token_refresher.hpp"
 #include "events/ingest.hpp"
+#include "model/cid.hpp"
 #include "model/codec.hpp"
 #include "realtime/frames.hpp"
 #include "realtime/ws_connection.hpp"
@@ -49,13 +50,6 @@ std::vector<std::string> slice(const std::vector<std::string>& v, std::size_t fr
     const auto first = v.begin() + static_cast<std::ptrdiff_t>(std::min(from, v.size()));
     const auto last = v.begin() + static_cast<std::ptrdiff_t>(std::min(v.size(), from + n));
     return {first, last};
-}
-
-std::optional<channel_ref> split_cid(std::string_view cid)
-{
-    const auto colon = cid.find(':');
-    if (colon == std::string_view::npos) return std::nullopt;
-    return channel_ref{std::string(cid.substr(0, colon)), std::string(cid.substr(colon + 1))};
 }
 
 /// A condition variable for coroutines on one executor: waiters park on a timer that never
@@ -107,8 +101,7 @@ struct delivery_queue {
         next.first_received = old.first_received;
         std::vector<std::string> cids = std::move(old.summaries_changed);
         for (const auto& e : old.events)
-            if (e.cid) cids.push_back(*e.cid);
-            else if (e.channel) cids.push_back(e.channel->cid);
+            if (const auto cid = event_cid(e); !cid.empty()) cids.emplace_back(cid);
         for (auto& c : next.summaries_changed) cids.push_back(std::move(c));
         std::unordered_set<std::string> have;
         next.summaries_changed.clear();
@@ -117,7 +110,7 @@ struct delivery_queue {
         queued += weight(next);
     }
 
-    /// Completes waiting receives with ready batches; returns the batches handed out.
+    /// Completes waiting receives with ready batches; `on_deliver` sees each before it goes.
     template <class OnDeliver>
     void hand_out(const asio::any_io_executor& ex, OnDeliver on_deliver)
     {
@@ -139,13 +132,6 @@ struct delivery_queue {
     }
 };
 
-std::string_view cid_of(const event& e) noexcept
-{
-    if (e.cid) return *e.cid;
-    if (e.channel) return e.channel->cid;
-    return {};
-}
-
 struct transparent_hash : std::hash<std::string_view> {
     using is_transparent = void;
 };
@@ -154,7 +140,6 @@ struct transparent_hash : std::hash<std::string_view> {
 
 struct subscription_state {
     std::string cid;
-    std::size_t max_queued = 0;
     delivery_queue q;
     std::weak_ptr<client_impl> owner;
     asio::any_io_executor ex; // the client's, to complete receives after it is gone
@@ -357,7 +342,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
     {
         ingest.poll(now, polled);
         for (auto& b : polled) {
-            for (const auto& e : b.events) fill_profiles(e);
+            for (const auto& e : b.events) fill_profiles(e, now);
             route_to_subscriptions(b);
             outbox.push(std::move(b), cfg.batch.max_queued);
         }
@@ -368,9 +353,8 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
 
     // ------------------------------------------------------------------ profiles
 
-    void fill_profiles(const event& e)
+    void fill_profiles(const event& e, clock::time_point now)
     {
-        const auto now = clock::now();
         if (e.user) profiles.put(*e.user, now);
         if (e.message) profiles.put(e.message->user, now);
         if (e.member && e.member->user) profiles.put(*e.member->user, now);
@@ -462,7 +446,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
         if (subs.empty()) return;
         std::unordered_map<std::string_view, streamchat::event_batch> per; // views into b
         for (const auto& e : b.events)
-            if (const auto cid = cid_of(e); !cid.empty() && subs.contains(cid)) per[cid].events.push_back(e);
+            if (const auto cid = event_cid(e); !cid.empty() && subs.contains(cid)) per[cid].events.push_back(e);
         for (const auto& c : b.summaries_changed)
             if (subs.contains(c)) per[c].summaries_changed.push_back(c);
         for (auto& [cid, share] : per) {
@@ -844,7 +828,6 @@ client::executor_type client::get_executor() const noexcept { return impl_->ex; 
 const client_config& client::config() const noexcept { return impl_->cfg; }
 rest_client& client::rest() noexcept { return impl_->rest; }
 const channel_store& client::channels() const noexcept { return impl_->store; }
-channel_store& client::store_for_components() noexcept { return impl_->store; }
 void client::absorb_for_components(const channel_state& st, bool materialise) { impl_->absorb(st, materialise); }
 
 const user_profile* client::cached_profile(std::string_view id) const { return impl_->profiles.peek(id); }
@@ -1035,7 +1018,6 @@ channel_subscription client::subscribe(std::string cid)
 {
     auto st = std::make_shared<detail::subscription_state>();
     st->cid = std::move(cid);
-    st->max_queued = impl_->cfg.batch.max_queued;
     st->owner = impl_;
     st->ex = impl_->ex;
     if (!impl_->shut) impl_->subs[st->cid].push_back(st);

@@ -2,6 +2,7 @@
 
 #include "events/ingest.hpp"
 
+#include "model/cid.hpp"
 #include "realtime/frames.hpp"
 
 #include <algorithm>
@@ -10,23 +11,11 @@
 
 namespace streamchat::detail {
 
-namespace {
-
-/// The channel an event is routed to, as channel_store::apply() routes it.
-std::string_view cid_of(const event& e) noexcept
-{
-    if (e.cid) return *e.cid;
-    if (e.channel) return e.channel->cid;
-    return {};
-}
-
-} // namespace
-
 std::optional<coalesce_key> key_of_event::operator()(const event& e) const noexcept
 {
     const std::string_view uid = e.user ? std::string_view(e.user->id) : std::string_view{};
     const std::string_view parent = e.parent_id ? std::string_view(*e.parent_id) : std::string_view{};
-    return coalesce_key_for(e.type, cid_of(e), uid, parent);
+    return coalesce_key_for(e.type, event_cid(e), uid, parent);
 }
 
 event_ingest::event_ingest(channel_store& store, const batch_config& cfg,
@@ -71,7 +60,7 @@ bool event_ingest::typed_waiting(std::string_view cid) const
 
 void event_ingest::queue_typed(event e, time_point t)
 {
-    const std::string_view cid = cid_of(e);
+    const std::string_view cid = event_cid(e);
     const bool everywhere = cid.empty() && e.type == event_type::notification_mark_read; // all summaries
     std::string key = cid.empty() ? std::string{} : std::string(cid);
     batcher_.push(std::move(e), t);
@@ -103,8 +92,7 @@ frame_outcome event_ingest::on_frame(std::string_view frame, time_point t, std::
     ++m_.frames;
     if (compact_enabled_) {
         switch (fast_.decode(frame, fe_)) {
-            case fast_status::malformed:
-                break; // the typed decoder says why
+            case fast_status::malformed: // the typed decoder below says why
             case fast_status::fallback:
                 break;
             case fast_status::decoded: {

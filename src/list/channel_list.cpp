@@ -4,6 +4,7 @@
 #include <streamchat/channel_list.hpp>
 
 #include "list/keyset_pager.hpp"
+#include "model/cid.hpp"
 
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -58,16 +59,14 @@ struct join {
 };
 
 struct channel_list_impl : std::enable_shared_from_this<channel_list_impl> {
-    channel_list_impl(client& cl, channel_store& st, std::function<void(const channel_state&, bool)> abs,
-                      channel_list_config conf)
-        : c(cl), writable(st), absorb(std::move(abs)), cfg(std::move(conf)),
+    channel_list_impl(client& cl, std::function<void(const channel_state&, bool)> abs, channel_list_config conf)
+        : c(cl), absorb(std::move(abs)), cfg(std::move(conf)),
           pager(cfg.filter_conditions, cfg.sort, keyset_pager_config{.limit = std::clamp(cfg.page_size, 1, 30)}),
           reorder(moves_on_message(cfg.sort))
     {
     }
 
     client& c;
-    channel_store& writable; // the client's store (client::store_for_components)
     std::function<void(const channel_state&, bool)> absorb; // into the store and the profile cache
     channel_list_config cfg;
     keyset_pager pager;
@@ -78,7 +77,7 @@ struct channel_list_impl : std::enable_shared_from_this<channel_list_impl> {
     channel_list_metrics m{};
     bool page_in_flight = false;
 
-    channel_store& store() { return writable; }
+    const channel_store& store() const { return c.channels(); }
 
     void add_rows(const query_channels_response& res)
     {
@@ -126,11 +125,7 @@ struct channel_list_impl : std::enable_shared_from_this<channel_list_impl> {
     void settle(const std::string& cid)
     {
         const auto* s = store().summary(cid);
-        if (!s) {
-            remove(cid);
-            return;
-        }
-        if (s->hidden) {
+        if (!s || s->hidden) {
             remove(cid);
             return;
         }
@@ -156,12 +151,12 @@ struct channel_list_impl : std::enable_shared_from_this<channel_list_impl> {
     void apply(const event_batch& b)
     {
         for (const auto& e : b.events) {
-            const std::string cid = e.cid ? *e.cid : e.channel ? e.channel->cid : std::string{};
+            const std::string_view cid = event_cid(e);
             if (cid.empty()) continue;
             switch (e.type) {
                 case event_type::message_new:
                 case event_type::notification_message_new:
-                    if (e.message && (!e.message->parent_id || e.message->show_in_channel.value_or(false))) bump(cid);
+                    if (e.message && (!e.message->parent_id || e.message->show_in_channel.value_or(false))) bump(std::string(cid));
                     break;
                 case event_type::channel_hidden:
                 case event_type::channel_deleted:
@@ -181,8 +176,7 @@ struct channel_list_impl : std::enable_shared_from_this<channel_list_impl> {
 
 channel_list::channel_list(client& c, channel_list_config cfg)
     : impl_(std::make_shared<detail::channel_list_impl>(
-          c, c.store_for_components(),
-          [&c](const channel_state& st, bool materialise) { c.absorb_for_components(st, materialise); }, std::move(cfg)))
+          c, [&c](const channel_state& st, bool materialise) { c.absorb_for_components(st, materialise); }, std::move(cfg)))
 {
 }
 
@@ -339,10 +333,8 @@ void channel_list::viewport_impl(std::size_t first, std::size_t count, asio::any
         if (ec && !j->first_error) j->first_error = ec;
         if (--j->left == 0) std::move(j->h)(j->first_error);
     };
-    auto ref = [](const std::string& cid) {
-        const auto colon = cid.find(':');
-        return channel_ref{cid.substr(0, colon), cid.substr(colon + 1)};
-    };
+    // A cid without a colon becomes an empty reference, which the client refuses with invalid_id.
+    auto ref = [](const std::string& cid) { return detail::split_cid(cid).value_or(channel_ref{}); };
     // Stops first: the client's watch queue runs in order, so room is made before it is used.
     for (const auto& cid : stop) {
         ++s.m.viewport_stops;

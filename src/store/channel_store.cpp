@@ -1,6 +1,7 @@
 #include <streamchat/channel_store.hpp>
 
 #include "events/fast_decode.hpp"
+#include "model/cid.hpp"
 
 #include <algorithm>
 
@@ -145,9 +146,9 @@ void channel_store::prepare(std::string_view cid)
     if (cid.empty() || states_.find(cid) != states_.end()) return;
     channel_state st;
     st.channel.cid = std::string(cid);
-    if (const auto colon = cid.find(':'); colon != std::string_view::npos) {
-        st.channel.type = std::string(cid.substr(0, colon));
-        st.channel.id = std::string(cid.substr(colon + 1));
+    if (auto ref = detail::split_cid(cid)) {
+        st.channel.type = std::move(ref->type);
+        st.channel.id = std::move(ref->id);
     }
     states_.emplace(std::string(cid), std::move(st));
 }

@@ -17,6 +17,7 @@
 // STREAMCHAT_BENCH_JS=0 to skip it).
 // Prints events/s and the ratios.
 
+#include "js_peer.hpp"
 #include "ratio_report.hpp"
 
 #include "events/fast_decode.hpp"
@@ -554,20 +555,10 @@ struct js_result {
 js_result run_js_peer()
 {
     js_result r;
-    if (const char* js = std::getenv("STREAMCHAT_BENCH_JS"); js && std::string_view(js) == "0") {
-        r.note = "STREAMCHAT_BENCH_JS=0: JS peer skipped";
-        return r;
-    }
     const std::filesystem::path script = STREAMCHAT_BENCH_JS_SCRIPT;
     const std::filesystem::path conformance = STREAMCHAT_CONFORMANCE_DIR;
-    if (std::system("command -v node >/dev/null 2>&1") != 0) {
-        r.note = "node not found on PATH: JS peer skipped";
-        return r;
-    }
-    if (!std::filesystem::exists(conformance / "node_modules" / "stream-chat" / "package.json")) {
-        r.note = "tests/conformance/node_modules is missing (run `npm ci` in tests/conformance): JS peer skipped";
-        return r;
-    }
+    r.note = streamchat::bench::js_peer_unavailable(conformance);
+    if (!r.note.empty()) return r;
     char dir_template[] = "/tmp/bench_events.XXXXXX";
     const char* dir = mkdtemp(dir_template);
     if (!dir) {
@@ -592,21 +583,11 @@ js_result run_js_peer()
                                                           {"sets", std::move(set_list)}});
     const std::string cmd = "node '" + script.string() + "' '" + config.string() + "' 2>&1";
     std::printf("\nJS peer: %s\n", cmd.c_str());
-    std::fflush(stdout);
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) {
-        r.note = "cannot start node: JS peer skipped";
-    } else {
-        char line[4096];
-        while (std::fgets(line, sizeof line, p)) {
-            std::fputs(line, stdout);
-            char name[256];
-            double rate = 0;
-            if (std::sscanf(line, "RESULT %255s %lf", name, &rate) == 2) r.rate[name] = rate;
-        }
-        const int status = pclose(p);
-        if (status != 0) r.note = "node exited with status " + std::to_string(status);
-    }
+    r.note = streamchat::bench::run_js_peer_command(cmd, [&](const char* line) {
+        char name[256];
+        double rate = 0;
+        if (std::sscanf(line, "RESULT %255s %lf", name, &rate) == 2) r.rate[name] = rate;
+    });
     std::filesystem::remove_all(tmp);
     return r;
 }

@@ -15,6 +15,8 @@
 //
 //   bench_list [--channels N] [--runs R]
 
+#include "js_peer.hpp"
+
 #include <streamchat/channel_list.hpp>
 #include <streamchat/client.hpp>
 #include <streamchat/emulator.hpp>
@@ -76,37 +78,18 @@ double ms_since(clock_type::time_point t0)
 std::map<std::string, std::pair<double, double>> run_js(const emulator& emu, int runs, std::string& note)
 {
     std::map<std::string, std::pair<double, double>> out;
-    if (const char* js = std::getenv("STREAMCHAT_BENCH_JS"); js && std::string_view(js) == "0") {
-        note = "STREAMCHAT_BENCH_JS=0: JS peer skipped";
-        return out;
-    }
     const std::filesystem::path conformance = STREAMCHAT_CONFORMANCE_DIR;
-    if (std::system("command -v node >/dev/null 2>&1") != 0) {
-        note = "node not found on PATH: JS peer skipped";
-        return out;
-    }
-    if (!std::filesystem::exists(conformance / "node_modules" / "stream-chat" / "package.json")) {
-        note = "tests/conformance/node_modules is missing (run `npm ci` in tests/conformance): JS peer skipped";
-        return out;
-    }
+    note = streamchat::bench::js_peer_unavailable(conformance);
+    if (!note.empty()) return out;
     const std::string cmd = std::string("node '") + STREAMCHAT_BENCH_JS_SCRIPT + "' '" + conformance.string() + "' '" +
                             emu.base_url() + "' '" + emu.config().api_key + "' '" +
                             make_user_token(emu.config().api_secret, "john") + "' " + std::to_string(runs) + " 2>&1";
     std::printf("\nJS peer: node %s ...\n", STREAMCHAT_BENCH_JS_SCRIPT);
-    std::fflush(stdout);
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) {
-        note = "cannot start node";
-        return out;
-    }
-    char line[4096];
-    while (std::fgets(line, sizeof line, p)) {
-        std::fputs(line, stdout);
+    note = streamchat::bench::run_js_peer_command(cmd, [&](const char* line) {
         char name[128];
         double a = 0, b = 0;
         if (std::sscanf(line, "RESULT %127s %lf %lf", name, &a, &b) == 3) out[name] = {a, b};
-    }
-    if (pclose(p) != 0) note = "node failed";
+    });
     return out;
 }
 

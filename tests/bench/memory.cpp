@@ -9,6 +9,8 @@
 // channel_state with the channel's data, one message and the own read state.
 // Targets: <= 400 bytes per summary; 100,000 channels in <= 64 MB RSS.
 
+#include "js_peer.hpp"
+
 #include <streamchat/channel_store.hpp>
 #include <streamchat/timestamp.hpp>
 
@@ -95,36 +97,17 @@ cpp_result measure_cpp(int n)
 std::map<int, double> run_js(std::string& note)
 {
     std::map<int, double> out;
-    if (const char* js = std::getenv("STREAMCHAT_BENCH_JS"); js && std::string_view(js) == "0") {
-        note = "STREAMCHAT_BENCH_JS=0: JS peer skipped";
-        return out;
-    }
     const std::filesystem::path conformance = STREAMCHAT_CONFORMANCE_DIR;
-    if (std::system("command -v node >/dev/null 2>&1") != 0) {
-        note = "node not found on PATH: JS peer skipped";
-        return out;
-    }
-    if (!std::filesystem::exists(conformance / "node_modules" / "stream-chat" / "package.json")) {
-        note = "tests/conformance/node_modules is missing (run `npm ci` in tests/conformance): JS peer skipped";
-        return out;
-    }
+    note = streamchat::bench::js_peer_unavailable(conformance);
+    if (!note.empty()) return out;
     const std::string cmd = std::string("node --expose-gc '") + STREAMCHAT_BENCH_JS_SCRIPT + "' '" +
                             conformance.string() + "' 5000 100000 2>&1";
     std::printf("\nJS peer: %s\n", cmd.c_str());
-    std::fflush(stdout);
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) {
-        note = "cannot start node";
-        return out;
-    }
-    char line[4096];
-    while (std::fgets(line, sizeof line, p)) {
-        std::fputs(line, stdout);
+    note = streamchat::bench::run_js_peer_command(cmd, [&](const char* line) {
         int n = 0;
         double bytes = 0;
         if (std::sscanf(line, "RESULT %d %lf", &n, &bytes) == 2) out[n] = bytes;
-    }
-    if (pclose(p) != 0) note = "node failed";
+    });
     return out;
 }
 
