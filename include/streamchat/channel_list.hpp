@@ -14,12 +14,14 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/deferred.hpp>
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace streamchat {
 
@@ -90,22 +92,56 @@ public:
     /// Handler: `void(error_code, std::size_t rows_added)`; 0 rows once done(). Cancellable (per-
     /// operation cancellation): the request is abandoned and the next call asks for the same page.
     /// One page at a time: a call while one is under way fails with `operation_in_progress`.
+    ///
+    /// The request's lane (request_priority): visible while the rows do not yet reach past the
+    /// viewport (or the first page when none is set), idle after that; the overload takes it.
     template <class CompletionToken = boost::asio::deferred_t>
+        requires(!std::same_as<std::remove_cvref_t<CompletionToken>, request_priority>)
     auto async_load_next_page(CompletionToken&& token = {})
     {
         return boost::asio::async_initiate<CompletionToken, void(error_code, std::size_t)>(
-            [this](auto handler) { next_page_impl(std::move(handler)); }, token);
+            [this](auto handler) { next_page_impl(std::nullopt, std::move(handler)); }, token);
+    }
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_load_next_page(request_priority lane, CompletionToken&& token = {})
+    {
+        return boost::asio::async_initiate<CompletionToken, void(error_code, std::size_t)>(
+            [this, lane](auto handler) { next_page_impl(lane, std::move(handler)); }, token);
     }
 
     /// Stage 2: the last message of rows [first, first + count), one queryChannels with
     /// `message_limit: 1` per 30 rows. Handler: `void(error_code)`. Cancellable: every request
     /// of the call is cancelled.
+    ///
+    /// Each request's lane: visible when its rows meet the viewport (+ overscan), else unread
+    /// when one of them has unread messages, else idle; the overload takes one for all.
     template <class CompletionToken = boost::asio::deferred_t>
+        requires(!std::same_as<std::remove_cvref_t<CompletionToken>, request_priority>)
     auto async_load_previews(std::size_t first, std::size_t count, CompletionToken&& token = {})
     {
         return boost::asio::async_initiate<CompletionToken, void(error_code)>(
-            [this](auto handler, std::size_t f, std::size_t n) { previews_impl(f, n, std::move(handler)); }, token,
-            first, count);
+            [this](auto handler, std::size_t f, std::size_t n) { previews_impl(f, n, std::nullopt, std::move(handler)); },
+            token, first, count);
+    }
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_load_previews(std::size_t first, std::size_t count, request_priority lane, CompletionToken&& token = {})
+    {
+        return boost::asio::async_initiate<CompletionToken, void(error_code)>(
+            [this, lane](auto handler, std::size_t f, std::size_t n) { previews_impl(f, n, lane, std::move(handler)); },
+            token, first, count);
+    }
+
+    /// Background sync: pages the rest of the list and loads the previews of every page, the
+    /// previews of one page while the next is being paged. Its requests take the lanes above, so
+    /// the client's scheduler sends visible work (the viewport, the application's calls) first,
+    /// then channels with unread messages, then the rest, within the server's rate limits.
+    /// Handler: `void(error_code)` when the list is complete. Cancellable. While it runs it does
+    /// the paging: `async_load_next_page` meanwhile fails with `operation_in_progress`.
+    template <class CompletionToken = boost::asio::deferred_t>
+    auto async_sync_background(CompletionToken&& token = {})
+    {
+        return boost::asio::async_initiate<CompletionToken, void(error_code)>(
+            [this](auto handler) { sync_impl(std::move(handler)); }, token);
     }
 
     /// Stage 3: rows [first, first + count) are on screen. They and the overscan get full state
@@ -131,8 +167,9 @@ public:
     std::size_t size() const noexcept;
     /// The cid of row `i` (< size()).
     const std::string& cid(std::size_t i) const;
-    /// The summary of row `i`, from the client's store; null if the store dropped it.
-    const channel_summary* row(std::size_t i) const;
+    /// The summary of row `i`, from the client's store; empty if the store dropped it. A view,
+    /// valid until the store next changes (see channel_summary).
+    std::optional<channel_summary> row(std::size_t i) const;
     /// The row of `cid`, if listed.
     std::optional<std::size_t> index_of(std::string_view cid) const;
     /// Rows watched for the viewport now (viewport + overscan).
@@ -140,8 +177,11 @@ public:
     channel_list_metrics metrics() const noexcept;
 
 private:
-    void next_page_impl(boost::asio::any_completion_handler<void(error_code, std::size_t)> h);
-    void previews_impl(std::size_t first, std::size_t count, boost::asio::any_completion_handler<void(error_code)> h);
+    void next_page_impl(std::optional<request_priority> lane,
+                        boost::asio::any_completion_handler<void(error_code, std::size_t)> h);
+    void previews_impl(std::size_t first, std::size_t count, std::optional<request_priority> lane,
+                       boost::asio::any_completion_handler<void(error_code)> h);
+    void sync_impl(boost::asio::any_completion_handler<void(error_code)> h);
     void viewport_impl(std::size_t first, std::size_t count, boost::asio::any_completion_handler<void(error_code)> h);
 
     std::shared_ptr<detail::channel_list_impl> impl_;

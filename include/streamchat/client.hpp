@@ -35,7 +35,11 @@ namespace streamchat {
 namespace detail {
 struct client_impl;
 struct subscription_state;
+class metrics_collector;
 } // namespace detail
+
+class channel_list;
+struct metrics_snapshot; // <streamchat/metrics.hpp>
 
 /// What a client did so far (headless metrics).
 struct client_metrics {
@@ -66,6 +70,15 @@ struct client_metrics {
     std::uint64_t profile_hits = 0;        ///< Profiles answered from the cache.
     std::uint64_t profile_misses = 0;      ///< Profiles that waited for the server (joined ones included).
     std::uint64_t profile_fills = 0;       ///< Profiles learnt for free from payloads and events.
+    std::uint64_t requests_visible = 0;    ///< REST requests sent in the visible lane (429 retries included),
+    std::uint64_t requests_unread = 0;     ///< the unread lane,
+    std::uint64_t requests_idle = 0;       ///< and the idle lane (request_priority).
+    std::uint64_t responses_429 = 0;       ///< 429 answers; the scheduler waits them out and resends.
+    std::uint64_t budget_waits = 0;        ///< Times queued requests waited for an endpoint's rate budget.
+    /// Background requests sent while a visible request of the same endpoint waited: background
+    /// work spending budget visible work needs. Zero by design (background lanes leave a reserve).
+    std::uint64_t background_before_visible = 0;
+    std::size_t requests_queued_max = 0;   ///< Most requests queued in the scheduler at once.
 };
 
 /** @brief One channel's share of a client's batches.
@@ -181,7 +194,8 @@ public:
     /// Watches a channel (query with `watch: true`, full state into the store), within the
     /// budget `config().watch.max_watched_channels`: the least recently used unpinned channel is
     /// stopped first. Issued while disconnected, it is done after the connection is up. Handler:
-    /// `void(error_code)`; `error::limit_exceeded` when every watched channel is pinned.
+    /// `void(error_code)`; `error::limit_exceeded` when every watched channel is pinned. Timed as
+    /// a channel switch (metrics_snapshot(): cold, or preloaded when the full state was there).
     template <class CompletionToken = boost::asio::deferred_t>
     auto async_watch(channel_ref ch, CompletionToken&& token = {})
     {
@@ -292,6 +306,11 @@ public:
     /// The connection id while connected; empty otherwise.
     const std::string& connection_id() const noexcept;
     client_metrics metrics() const;
+    /// Everything measured so far in one value (include <streamchat/metrics.hpp>): the counters
+    /// of metrics(), the channel lists', milestones (time to first visible page, time to
+    /// interactive, …), channel switches and per-endpoint request latencies as histograms, RSS
+    /// samples. Takes an RSS sample. `to_json(snapshot)` exports it.
+    ::streamchat::metrics_snapshot metrics_snapshot() const;
 
     /// Drops the WebSocket abruptly, as a network failure would (tests, chaos drills).
     void drop_connection_for_testing();
@@ -300,6 +319,14 @@ private:
     friend class channel_list;
     /// Takes a query answer into the store and the profile cache (members, authors, readers).
     void absorb_for_components(const channel_state& st, bool materialise);
+    /// Where components record their milestones (shared: their completions may outlive the client).
+    std::shared_ptr<detail::metrics_collector> metrics_for_components() const noexcept;
+    /// A list counts in metrics_snapshot() from construction; at destruction its counters are kept.
+    void attach_for_components(const channel_list* list);
+    void detach_for_components(const channel_list* list);
+    /// A watch a component asks for ahead of time (the viewport's): not an application's
+    /// channel switch. Otherwise async_watch.
+    void watch_for_components(channel_ref ch, boost::asio::any_completion_handler<void(error_code)> h);
     void profiles_impl(std::vector<std::string> ids,
                        boost::asio::any_completion_handler<void(error_code, std::vector<user_profile>)> h);
 

@@ -7,6 +7,7 @@
 #include <streamchat/http_config.hpp>
 #include <streamchat/logger.hpp>
 #include <streamchat/realtime_config.hpp>
+#include <streamchat/request_priority.hpp>
 #include <streamchat/token.hpp>
 
 #include <chrono>
@@ -41,6 +42,9 @@ struct client_config {
     int max_token_refreshes = 1;
     /// HTTP connection pool settings.
     http_config http{};
+    /// Request lanes, requests in flight and per-endpoint rate budgets in front of the pool
+    /// (on, Stream's 60 a minute per endpoint, by default).
+    scheduler_config scheduler{};
     /// WebSocket base URL (`ws://` or `wss://`, the `/connect` path is appended). Empty: derived
     /// from `base_url` (http → ws, https → wss), which is right for Stream and the emulator.
     std::string ws_url{};
@@ -58,6 +62,10 @@ struct client_config {
     std::chrono::milliseconds profile_ttl{5 * 60 * 1000};
     /// Profile cache: entries kept at most, least recently used dropped first. Default 10,000.
     std::size_t profile_capacity = 10000;
+    /// Metrics: the process's resident set size is sampled at most this often, when batches are
+    /// delivered (no timer of its own), and at every `client::metrics_snapshot()`; the last 600
+    /// samples are kept. 0 turns sampling off. Default 1 s.
+    std::chrono::milliseconds rss_sample_interval{1000};
     /// Diagnostics (skipped frames, reconnects, failed recoveries). Default: no sink, silent.
     logger log{};
 };

@@ -64,6 +64,10 @@ struct watch_config {
     /// Channels watched at once at most; watching one more stops watching the least recently
     /// used (pinned channels excepted). Default 20.
     std::size_t max_watched_channels = 20;
+    /// Watches also subscribe to the presence of the channel's members (`presence: true`), so
+    /// that `user.updated` and `user.presence.changed` keep their cached profiles fresh. Bounded
+    /// by the budget above. Default true.
+    bool presence = true;
 };
 
 /// Pacing of what a typing user and a reading user send, as the official client paces it.

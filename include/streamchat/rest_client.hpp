@@ -11,6 +11,7 @@
 #include <streamchat/config.hpp>
 #include <streamchat/diagnostics.hpp>
 #include <streamchat/error.hpp>
+#include <streamchat/request_priority.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -32,7 +33,8 @@ struct rest_client_impl;
 class transport;
 class token_refresher;
 template <class T>
-concept not_diagnostics = !std::same_as<std::remove_cvref_t<T>, diagnostics>;
+concept not_diagnostics = !std::same_as<std::remove_cvref_t<T>, diagnostics> &&
+                          !std::same_as<std::remove_cvref_t<T>, request_options>;
 } // namespace detail
 
 /** @brief Typed REST calls over a keep-alive connection pool.
@@ -91,13 +93,20 @@ public:
         requires detail::not_diagnostics<CompletionToken>                                            \
     auto async_##name(request_t req, CompletionToken&& token = {})                                   \
     {                                                                                                \
-        return initiate<response_t, request_t>(&rest_client::name##_impl, std::move(req), nullptr,   \
-                                                std::forward<CompletionToken>(token));               \
+        return initiate<response_t, request_t>(&rest_client::name##_impl, std::move(req),            \
+                                                request_options{}, std::forward<CompletionToken>(token)); \
     }                                                                                                \
     template <class CompletionToken = boost::asio::deferred_t>                                       \
     auto async_##name(request_t req, diagnostics& diag, CompletionToken&& token = {})                \
     {                                                                                                \
-        return initiate<response_t, request_t>(&rest_client::name##_impl, std::move(req), &diag,     \
+        return initiate<response_t, request_t>(&rest_client::name##_impl, std::move(req),            \
+                                                request_options{.diag = &diag},                      \
+                                                std::forward<CompletionToken>(token));               \
+    }                                                                                                \
+    template <class CompletionToken = boost::asio::deferred_t>                                       \
+    auto async_##name(request_t req, request_options opts, CompletionToken&& token = {})             \
+    {                                                                                                \
+        return initiate<response_t, request_t>(&rest_client::name##_impl, std::move(req), opts,      \
                                                 std::forward<CompletionToken>(token));               \
     }
 
@@ -136,29 +145,29 @@ private:
     using handler_t = boost::asio::any_completion_handler<void(error_code, Response)>;
 
     template <class Response, class Request, class CompletionToken>
-    auto initiate(void (rest_client::*impl)(Request, diagnostics*, handler_t<Response>), Request req,
-                  diagnostics* diag, CompletionToken&& token)
+    auto initiate(void (rest_client::*impl)(Request, request_options, handler_t<Response>), Request req,
+                  request_options opts, CompletionToken&& token)
     {
         return boost::asio::async_initiate<CompletionToken, void(error_code, Response)>(
-            [this, impl, diag](auto handler, Request r) {
-                (this->*impl)(std::move(r), diag, handler_t<Response>(std::move(handler)));
+            [this, impl, opts](auto handler, Request r) {
+                (this->*impl)(std::move(r), opts, handler_t<Response>(std::move(handler)));
             },
             token, std::move(req));
     }
 
-    void query_channels_impl(query_channels_request, diagnostics*, handler_t<query_channels_response>);
-    void query_channel_impl(query_channel_request, diagnostics*, handler_t<channel_state>);
-    void stop_watching_impl(channel_ref, diagnostics*, handler_t<empty_response>);
-    void send_message_impl(send_message_request, diagnostics*, handler_t<message_response>);
-    void get_message_impl(std::string, diagnostics*, handler_t<message_response>);
-    void update_message_impl(update_message_request, diagnostics*, handler_t<message_response>);
-    void delete_message_impl(delete_message_request, diagnostics*, handler_t<message_response>);
-    void mark_read_impl(mark_read_request, diagnostics*, handler_t<event_response>);
-    void send_event_impl(send_event_request, diagnostics*, handler_t<event_response>);
-    void query_users_impl(query_users_request, diagnostics*, handler_t<query_users_response>);
-    void upsert_users_impl(std::vector<user_input>, diagnostics*, handler_t<users_response>);
-    void partial_update_users_impl(std::vector<user_partial_update>, diagnostics*, handler_t<users_response>);
-    void sync_impl(sync_request, diagnostics*, handler_t<sync_response>);
+    void query_channels_impl(query_channels_request, request_options, handler_t<query_channels_response>);
+    void query_channel_impl(query_channel_request, request_options, handler_t<channel_state>);
+    void stop_watching_impl(channel_ref, request_options, handler_t<empty_response>);
+    void send_message_impl(send_message_request, request_options, handler_t<message_response>);
+    void get_message_impl(std::string, request_options, handler_t<message_response>);
+    void update_message_impl(update_message_request, request_options, handler_t<message_response>);
+    void delete_message_impl(delete_message_request, request_options, handler_t<message_response>);
+    void mark_read_impl(mark_read_request, request_options, handler_t<event_response>);
+    void send_event_impl(send_event_request, request_options, handler_t<event_response>);
+    void query_users_impl(query_users_request, request_options, handler_t<query_users_response>);
+    void upsert_users_impl(std::vector<user_input>, request_options, handler_t<users_response>);
+    void partial_update_users_impl(std::vector<user_partial_update>, request_options, handler_t<users_response>);
+    void sync_impl(sync_request, request_options, handler_t<sync_response>);
 
     std::shared_ptr<detail::rest_client_impl> impl_;
 };

@@ -5,14 +5,18 @@
 // catches up after a reconnect.
 
 #include <streamchat/client.hpp>
+#include <streamchat/metrics.hpp>
 
 #include "auth/token_refresher.hpp"
 #include "events/ingest.hpp"
+#include "metrics/collector.hpp"
+#include "metrics/observed_transport.hpp"
 #include "model/cid.hpp"
 #include "model/codec.hpp"
 #include "realtime/frames.hpp"
 #include "realtime/ws_connection.hpp"
 #include "rest/envelope.hpp"
+#include "rest/scheduled_transport.hpp"
 #include "store/watch_budget.hpp"
 #include "users/profile_cache.hpp"
 #include "wire/uuid.hpp"
@@ -149,12 +153,17 @@ struct watch_job {
     channel_ref ch;
     bool watch = true;
     asio::any_completion_handler<void(error_code)> handler;
+    std::optional<clock::time_point> opened_at{}; // an application's switch: timed from here
+    bool cold = true;                              // ... to a channel without full state
 };
 
 struct client_impl : std::enable_shared_from_this<client_impl> {
     client_impl(asio::any_io_executor e, client_config c)
         : ex(e), cfg(std::move(c)), auth(std::make_shared<token_refresher>(ex, cfg.token, cfg.token_source)),
-          rest(ex, cfg, nullptr, auth), store(cfg.user_id), budget(cfg.watch),
+          collector(std::make_shared<metrics_collector>(clock::now(), cfg.rss_sample_interval)),
+          net(make_observed_api_transport(ex, cfg, collector)),
+          scheduler(std::dynamic_pointer_cast<scheduled_transport>(net)), rest(ex, cfg, net, auth),
+          store(cfg.user_id), budget(cfg.watch),
           ingest(store, cfg.batch, [this](std::string_view cid) { return budget.contains(cid); }),
           profiles(profile_cache_config{.ttl = cfg.profile_ttl, .capacity = cfg.profile_capacity}),
           batch_timer(ex), state_changed(ex), jobs_changed(ex)
@@ -164,6 +173,9 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
     asio::any_io_executor ex;
     client_config cfg;
     std::shared_ptr<token_refresher> auth;
+    std::shared_ptr<metrics_collector> collector; // before rest: its transport reports here
+    std::shared_ptr<transport> net;               // the pool, behind the scheduler when enabled
+    std::shared_ptr<scheduled_transport> scheduler; // null when cfg.scheduler.enabled is false
     rest_client rest;
     channel_store store;
     watch_budget budget;
@@ -213,6 +225,8 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
     };
     std::unordered_map<std::string, read_state_pace> reads; // by cid
     client_metrics m{};
+    std::vector<const channel_list*> lists; // attached lists, for metrics_snapshot()
+    channel_list_metrics lists_gone{};      // counters of the lists destroyed so far
 
     // ------------------------------------------------------------------ wiring
 
@@ -276,6 +290,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
         status = s;
         switch (s.state) {
             case connection_state::connected:
+                collector->note_connected(clock::now());
                 for (auto& h : std::exchange(connect_waiters, {})) asio::post(ex, asio::append(std::move(h), error_code{}, me));
                 break;
             case connection_state::waiting:
@@ -463,7 +478,9 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
     {
         outbox.hand_out(ex, [this](const streamchat::event_batch& b) {
             ++m.batches;
-            m.max_lag = std::max(m.max_lag, clock::now() - b.first_received);
+            const auto now = clock::now();
+            m.max_lag = std::max(m.max_lag, now - b.first_received);
+            collector->on_batch_delivered(now);
         });
     }
 
@@ -524,6 +541,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
                 continue;
             }
             if (!ec) self->rate_pause = std::chrono::seconds(1);
+            if (!ec && job.opened_at) self->collector->record_switch(job.cold, clock::now() - *job.opened_at);
             asio::post(self->ex, asio::append(std::move(job.handler), ec));
         }
         self->worker_running = false;
@@ -557,6 +575,7 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
         q.id = ch.id;
         q.watch = true;
         q.state = true;
+        q.presence = cfg.watch.presence;
         auto [ec, st] = co_await rest.async_query_channel(q, nothrow);
         if (ec) {
             budget.failed(cid);
@@ -618,15 +637,14 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
 
     std::vector<std::string> recently_active(std::size_t max) const
     {
-        std::vector<const channel_summary*> all;
-        store.for_each([&](const channel_summary& s) { all.push_back(&s); });
+        // Summaries are views made on the fly: keep the time and the cid, not the summary.
+        std::vector<std::pair<timestamp, std::string_view>> all;
+        store.for_each([&](const channel_summary& s) { all.emplace_back(s.last_message_at.value_or(timestamp{}), s.cid); });
         const auto n = std::min(max, all.size());
         std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(),
-                          [](const channel_summary* a, const channel_summary* b) {
-                              return b->last_message_at.value_or(timestamp{}) < a->last_message_at.value_or(timestamp{});
-                          });
+                          [](const auto& a, const auto& b) { return b.first < a.first; });
         std::vector<std::string> out;
-        for (std::size_t i = 0; i < n; ++i) out.push_back(all[i]->cid);
+        for (std::size_t i = 0; i < n; ++i) out.emplace_back(all[i].second);
         return out;
     }
 
@@ -829,6 +847,51 @@ const client_config& client::config() const noexcept { return impl_->cfg; }
 rest_client& client::rest() noexcept { return impl_->rest; }
 const channel_store& client::channels() const noexcept { return impl_->store; }
 void client::absorb_for_components(const channel_state& st, bool materialise) { impl_->absorb(st, materialise); }
+std::shared_ptr<detail::metrics_collector> client::metrics_for_components() const noexcept { return impl_->collector; }
+
+void client::attach_for_components(const channel_list* list) { impl_->lists.push_back(list); }
+
+namespace {
+void add_list_metrics(channel_list_metrics& to, const channel_list_metrics& m)
+{
+    to.pages += m.pages;
+    to.offset_pages += m.offset_pages;
+    to.keyset_pages += m.keyset_pages;
+    to.tie_walk_pages += m.tie_walk_pages;
+    to.null_walk_pages += m.null_walk_pages;
+    to.preview_calls += m.preview_calls;
+    to.duplicates += m.duplicates;
+    to.moved += m.moved;
+    to.added_live += m.added_live;
+    to.removed += m.removed;
+    to.viewport_watches += m.viewport_watches;
+    to.viewport_stops += m.viewport_stops;
+}
+} // namespace
+
+void client::detach_for_components(const channel_list* list)
+{
+    auto& v = impl_->lists;
+    const auto it = std::find(v.begin(), v.end(), list);
+    if (it == v.end()) return;
+    add_list_metrics(impl_->lists_gone, list->metrics());
+    v.erase(it);
+}
+
+metrics_snapshot client::metrics_snapshot() const
+{
+    auto& s = *impl_;
+    const auto now = std::chrono::steady_clock::now();
+    s.collector->sample_rss(now);
+    ::streamchat::metrics_snapshot out;
+    out.client = metrics();
+    out.lists = s.lists_gone;
+    for (const channel_list* l : s.lists) add_list_metrics(out.lists, l->metrics());
+    out.lists_attached = s.lists.size();
+    out.watch_budget = s.cfg.watch.max_watched_channels;
+    s.collector->fill(out, now);
+    return out;
+}
 
 const user_profile* client::cached_profile(std::string_view id) const { return impl_->profiles.peek(id); }
 
@@ -907,10 +970,10 @@ void client::receive_impl(asio::any_completion_handler<void(error_code, streamch
     impl_->hand_out();
 }
 
-void client::watch_impl(channel_ref ch, bool watch, asio::any_completion_handler<void(error_code)> h)
+namespace {
+void enqueue_watch(client_impl& s, channel_ref ch, bool watch, asio::any_completion_handler<void(error_code)> h,
+                   bool for_component)
 {
-    auto& s = *impl_;
-    std::string why;
     if (s.shut) {
         asio::post(s.ex, asio::append(std::move(h), error_code(error::shut_down)));
         return;
@@ -919,9 +982,25 @@ void client::watch_impl(channel_ref ch, bool watch, asio::any_completion_handler
         asio::post(s.ex, asio::append(std::move(h), error_code(error::invalid_id)));
         return;
     }
-    s.jobs.push_back(detail::watch_job{std::move(ch), watch, std::move(h)});
+    detail::watch_job job{std::move(ch), watch, std::move(h)};
+    if (watch && !for_component) { // an application opening a channel: a channel switch
+        job.opened_at = std::chrono::steady_clock::now();
+        job.cold = s.store.state(job.ch.type + ":" + job.ch.id) == nullptr;
+    }
+    s.jobs.push_back(std::move(job));
     s.jobs_changed.notify();
     s.start_worker();
+}
+} // namespace
+
+void client::watch_impl(channel_ref ch, bool watch, asio::any_completion_handler<void(error_code)> h)
+{
+    enqueue_watch(*impl_, std::move(ch), watch, std::move(h), false);
+}
+
+void client::watch_for_components(channel_ref ch, asio::any_completion_handler<void(error_code)> h)
+{
+    enqueue_watch(*impl_, std::move(ch), true, std::move(h), true);
 }
 
 bool client::pin(const std::string& cid) { return impl_->budget.pin(cid); }
@@ -1088,6 +1167,16 @@ void channel_subscription::receive_impl(asio::any_completion_handler<void(error_
 client_metrics client::metrics() const
 {
     auto out = impl_->m;
+    if (impl_->scheduler) {
+        const auto& st = impl_->scheduler->scheduler().stats();
+        out.requests_visible = st.dispatched_by_lane[0];
+        out.requests_unread = st.dispatched_by_lane[1];
+        out.requests_idle = st.dispatched_by_lane[2];
+        out.responses_429 = st.rate_limited;
+        out.budget_waits = st.waited_for_budget;
+        out.background_before_visible = st.background_before_visible;
+        out.requests_queued_max = st.queued_max;
+    }
     const auto& w = impl_->ws->metrics();
     out.websockets_open = w.sockets_open;
     out.websockets_open_max = w.sockets_open_max;

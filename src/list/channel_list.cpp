@@ -4,9 +4,14 @@
 #include <streamchat/channel_list.hpp>
 
 #include "list/keyset_pager.hpp"
+#include "metrics/collector.hpp"
 #include "model/cid.hpp"
 
 #include <boost/asio/append.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -76,6 +81,33 @@ struct channel_list_impl : std::enable_shared_from_this<channel_list_impl> {
     std::unordered_set<std::string> wanted; // cids the viewport asked to watch
     channel_list_metrics m{};
     bool page_in_flight = false;
+    bool syncing = false;                  // async_sync_background runs: it does the paging
+    bool sync_paging = false;              // the next page request is the sync's own
+    std::size_t view_first = 0, view_count = 0; // the last viewport asked for
+    bool has_view = false;
+
+    /// Rows [lo, hi) that are on screen or in the overscan (the first page before a viewport).
+    std::pair<std::size_t, std::size_t> visible_range() const
+    {
+        if (!has_view) return {0, static_cast<std::size_t>(std::max(cfg.page_size, 1))};
+        const std::size_t lo = view_first > cfg.overscan ? view_first - cfg.overscan : 0;
+        return {lo, view_first + view_count + cfg.overscan};
+    }
+
+    /// A page is visible work while the rows do not reach past what is on screen.
+    request_priority page_lane() const
+    {
+        return rows.size() < visible_range().second ? request_priority::visible : request_priority::idle;
+    }
+
+    request_priority preview_lane(std::size_t first, std::size_t end) const
+    {
+        const auto [lo, hi] = visible_range();
+        if (first < hi && end > lo) return request_priority::visible;
+        for (std::size_t i = first; i < end; ++i)
+            if (auto s = store().summary(rows[i]); s && s->unread_count > 0) return request_priority::unread;
+        return request_priority::idle;
+    }
 
     const channel_store& store() const { return c.channels(); }
 
@@ -124,7 +156,7 @@ struct channel_list_impl : std::enable_shared_from_this<channel_list_impl> {
     /// A summary changed without a typed event: re-position by last_message_at.
     void settle(const std::string& cid)
     {
-        const auto* s = store().summary(cid);
+        const auto s = store().summary(cid);
         if (!s || s->hidden) {
             remove(cid);
             return;
@@ -138,7 +170,7 @@ struct channel_list_impl : std::enable_shared_from_this<channel_list_impl> {
         // Everything above it must be at least as new; move it up past the older ones.
         auto to = it;
         while (to != rows.begin()) {
-            const auto* above = store().summary(*std::prev(to));
+            const auto above = store().summary(*std::prev(to));
             if (above && above->last_message_at && !(*above->last_message_at < *s->last_message_at)) break;
             --to;
         }
@@ -178,14 +210,18 @@ channel_list::channel_list(client& c, channel_list_config cfg)
     : impl_(std::make_shared<detail::channel_list_impl>(
           c, [&c](const channel_state& st, bool materialise) { c.absorb_for_components(st, materialise); }, std::move(cfg)))
 {
+    c.attach_for_components(this);
 }
 
-channel_list::~channel_list() = default;
+channel_list::~channel_list()
+{
+    impl_->c.detach_for_components(this);
+}
 
 bool channel_list::done() const noexcept { return impl_->pager.done(); }
 std::size_t channel_list::size() const noexcept { return impl_->rows.size(); }
 const std::string& channel_list::cid(std::size_t i) const { return impl_->rows.at(i); }
-const channel_summary* channel_list::row(std::size_t i) const { return impl_->c.channels().summary(impl_->rows.at(i)); }
+std::optional<channel_summary> channel_list::row(std::size_t i) const { return impl_->c.channels().summary(impl_->rows.at(i)); }
 std::size_t channel_list::viewport_watched() const noexcept { return impl_->wanted.size(); }
 channel_list_metrics channel_list::metrics() const noexcept
 {
@@ -207,7 +243,8 @@ std::optional<std::size_t> channel_list::index_of(std::string_view cid) const
     return static_cast<std::size_t>(it - r.begin());
 }
 
-void channel_list::next_page_impl(asio::any_completion_handler<void(error_code, std::size_t)> h)
+void channel_list::next_page_impl(std::optional<request_priority> lane,
+                                  asio::any_completion_handler<void(error_code, std::size_t)> h)
 {
     auto& s = *impl_;
     const auto ex = s.c.get_executor();
@@ -215,7 +252,8 @@ void channel_list::next_page_impl(asio::any_completion_handler<void(error_code, 
         asio::post(ex, asio::append(std::move(h), error_code{}, std::size_t{0}));
         return;
     }
-    if (s.page_in_flight) { // the pager's next request depends on the answer under way
+    // The background sync pages on its own; a page from elsewhere would race it.
+    if (s.page_in_flight || (s.syncing && !std::exchange(s.sync_paging, false))) {
         asio::post(ex, asio::append(std::move(h), error_code(asio::error::in_progress), std::size_t{0}));
         return;
     }
@@ -230,11 +268,12 @@ void channel_list::next_page_impl(asio::any_completion_handler<void(error_code, 
     q.state = true;
     q.watch = false;
     s.page_in_flight = true;
+    const request_options opts{.priority = lane.value_or(s.page_lane())};
     // Cancelling the page (racing it against a timer, say) cancels the request; the pager stays
     // where it was, so the next call asks for the same page.
     auto slot = asio::get_associated_cancellation_slot(h);
     s.c.rest().async_query_channels(
-        std::move(q),
+        std::move(q), opts,
         asio::bind_cancellation_slot(slot, [weak = std::weak_ptr(impl_), h = std::move(h)](error_code ec, query_channels_response res) mutable {
             auto self = weak.lock();
             if (!self) {
@@ -247,18 +286,24 @@ void channel_list::next_page_impl(asio::any_completion_handler<void(error_code, 
                 return;
             }
             ++self->m.pages;
+            if (self->m.pages == 1) self->c.metrics_for_components()->note_first_page_loaded(std::chrono::steady_clock::now());
             const std::size_t before = self->rows.size();
             self->add_rows(res);
             std::move(h)(error_code{}, self->rows.size() - before);
         }));
 }
 
-void channel_list::previews_impl(std::size_t first, std::size_t count, asio::any_completion_handler<void(error_code)> h)
+void channel_list::previews_impl(std::size_t first, std::size_t count, std::optional<request_priority> lane,
+                                 asio::any_completion_handler<void(error_code)> h)
 {
     auto& s = *impl_;
     const auto ex = s.c.get_executor();
     const std::size_t end = std::min(s.rows.size(), first + std::min(count, s.rows.size()));
+    // The first page is visible once its previews are in (an empty list: at once).
+    auto sink = s.c.metrics_for_components();
+    const bool first_rows = first == 0 && s.m.pages > 0;
     if (first >= end) {
+        if (first_rows && s.rows.empty()) sink->note_page_visible(std::chrono::steady_clock::now());
         asio::post(ex, asio::append(std::move(h), error_code{}));
         return;
     }
@@ -266,10 +311,12 @@ void channel_list::previews_impl(std::size_t first, std::size_t count, asio::any
     auto slot = asio::get_associated_cancellation_slot(h);
     auto j = std::make_shared<detail::join>(std::move(h));
     std::vector<std::vector<filter_value>> chunks;
+    std::vector<request_priority> lanes;
     for (std::size_t i = first; i < end; i += 30) {
         std::vector<filter_value> ids;
         for (std::size_t k = i; k < std::min(end, i + 30); ++k) ids.emplace_back(s.rows[k]);
         chunks.push_back(std::move(ids));
+        lanes.push_back(lane.value_or(s.preview_lane(i, std::min(end, i + 30))));
     }
     j->left = chunks.size();
     auto signals = std::make_shared<std::vector<asio::cancellation_signal>>(chunks.size());
@@ -287,15 +334,18 @@ void channel_list::previews_impl(std::size_t first, std::size_t count, asio::any
         q.state = true;
         q.watch = false;
         ++s.m.preview_calls;
+        const request_options opts{.priority = lanes[k]};
         s.c.rest().async_query_channels(
-            std::move(q), asio::bind_cancellation_slot((*signals)[k++].slot(), [weak = std::weak_ptr(impl_), j, signals](
-                                                                                    error_code ec, query_channels_response res) {
+            std::move(q), opts, asio::bind_cancellation_slot((*signals)[k++].slot(), [weak = std::weak_ptr(impl_), j, signals, sink,
+                                                                                 first_rows](error_code ec, query_channels_response res) {
                 auto self = weak.lock();
                 if (!self && !ec) ec = asio::error::operation_aborted;
                 if (self && !ec)
                     for (const auto& st : res.channels) self->absorb(st, false);
                 if (ec && !j->first_error) j->first_error = ec;
-                if (--j->left == 0) std::move(j->h)(j->first_error);
+                if (--j->left > 0) return;
+                if (first_rows && !j->first_error) sink->note_page_visible(std::chrono::steady_clock::now());
+                std::move(j->h)(j->first_error);
             }));
     }
 }
@@ -303,6 +353,9 @@ void channel_list::previews_impl(std::size_t first, std::size_t count, asio::any
 void channel_list::viewport_impl(std::size_t first, std::size_t count, asio::any_completion_handler<void(error_code)> h)
 {
     auto& s = *impl_;
+    s.view_first = first;
+    s.view_count = count;
+    s.has_view = true;
     const auto ex = s.c.get_executor();
     const std::size_t n = s.rows.size();
     first = std::min(first, n);
@@ -325,13 +378,17 @@ void channel_list::viewport_impl(std::size_t first, std::size_t count, asio::any
 
     auto j = std::make_shared<detail::join>(std::move(h));
     j->left = stop.size() + watch.size();
+    auto sink = s.c.metrics_for_components();
     if (j->left == 0) {
+        sink->note_viewport_watched(std::chrono::steady_clock::now());
         asio::post(ex, asio::append(std::move(j->h), error_code{}));
         return;
     }
-    auto done = [j](error_code ec) {
+    auto done = [j, sink](error_code ec) {
         if (ec && !j->first_error) j->first_error = ec;
-        if (--j->left == 0) std::move(j->h)(j->first_error);
+        if (--j->left > 0) return;
+        if (!j->first_error) sink->note_viewport_watched(std::chrono::steady_clock::now());
+        std::move(j->h)(j->first_error);
     };
     // A cid without a colon becomes an empty reference, which the client refuses with invalid_id.
     auto ref = [](const std::string& cid) { return detail::split_cid(cid).value_or(channel_ref{}); };
@@ -342,8 +399,72 @@ void channel_list::viewport_impl(std::size_t first, std::size_t count, asio::any
     }
     for (const auto& cid : watch) {
         ++s.m.viewport_watches;
-        s.c.async_watch(ref(cid), done);
+        s.c.watch_for_components(ref(cid), done); // ahead of time: not a channel switch
     }
+}
+
+namespace {
+
+asio::awaitable<error_code> sync_loop(channel_list* list, std::weak_ptr<detail::channel_list_impl> weak)
+{
+    constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
+    const error_code aborted = asio::error::operation_aborted;
+    // One page ahead: the previews of page k go while page k + 1 is asked for, so the unread
+    // lane and the idle lane both have work queued and the scheduler picks between them.
+    auto page = [&]() -> asio::awaitable<std::tuple<error_code, std::size_t>> {
+        auto self = weak.lock();
+        if (!self) co_return std::tuple{aborted, std::size_t{0}};
+        if (self->pager.done()) co_return std::tuple{error_code{}, std::size_t{0}};
+        self->sync_paging = true;
+        self.reset();
+        co_return co_await list->async_load_next_page(nothrow);
+    };
+    auto previews = [&](std::size_t first, std::size_t count) -> asio::awaitable<std::tuple<error_code>> {
+        if (count == 0) co_return std::tuple{error_code{}};
+        if (weak.expired()) co_return std::tuple{aborted};
+        co_return co_await list->async_load_previews(first, count, nothrow);
+    };
+    auto [ec, n] = co_await page();
+    for (;;) {
+        if (ec) co_return ec;
+        auto self = weak.lock();
+        if (!self) co_return aborted;
+        const std::size_t end = self->rows.size();
+        const bool last = self->pager.done();
+        self.reset();
+        if (last) {
+            auto [pec] = co_await previews(end - n, n);
+            co_return pec;
+        }
+        // Spelled out: streamchat's filter `operator&&` would hide the awaitable one.
+        auto both = asio::experimental::awaitable_operators::operator&&(previews(end - n, n), page());
+        auto [pr, pg] = co_await std::move(both);
+        if (pr) co_return pr; // a one-element tuple comes back unwrapped
+        std::tie(ec, n) = pg;
+    }
+}
+
+} // namespace
+
+void channel_list::sync_impl(asio::any_completion_handler<void(error_code)> h)
+{
+    auto& s = *impl_;
+    if (s.syncing || s.page_in_flight) {
+        asio::post(s.c.get_executor(), asio::append(std::move(h), error_code(asio::error::in_progress)));
+        return;
+    }
+    s.syncing = true;
+    auto slot = asio::get_associated_cancellation_slot(h);
+    std::weak_ptr<detail::channel_list_impl> weak = impl_;
+    asio::co_spawn(s.c.get_executor(), sync_loop(this, weak),
+                   asio::bind_cancellation_slot(slot, [weak, h = std::move(h)](std::exception_ptr ep, error_code ec) mutable {
+                       if (auto self = weak.lock()) {
+                           self->syncing = false;
+                           self->sync_paging = false;
+                       }
+                       if (ep) ec = asio::error::operation_aborted; // cancelled inside an awaitable operator
+                       std::move(h)(ec);
+                   }));
 }
 
 } // namespace streamchat

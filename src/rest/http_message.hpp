@@ -53,6 +53,12 @@ struct http_response {
     std::string body{};             ///< Decoded from chunked transfer encoding if needed.
     rate_limit_info rate_limit{};   ///< Parsed `X-RateLimit-*` / `Retry-After`.
     int attempts = 0;               ///< Attempts made for this request (1 when no retry happened).
+    int rate_limited = 0;           ///< 429 answers among them (those waited out and retried included).
+    /// When the last attempt's request was fully written; unset (epoch) when none was.
+    std::chrono::steady_clock::time_point sent_at{};
+    /// When the last attempt's response header had been read (its first bytes, for the small
+    /// headers of an API): `first_byte_at - sent_at` is the time to first byte. Unset when none was.
+    std::chrono::steady_clock::time_point first_byte_at{};
 
     /// The first header named `name` (case-insensitive), or empty.
     std::optional<std::string_view> header(std::string_view name) const noexcept { return find_header(headers, name); }

@@ -459,13 +459,26 @@ struct http_pool::impl : std::enable_shared_from_this<http_pool::impl> {
             x.ec = map_exchange_error(wec);
             co_return x;
         }
+        x.response.sent_at = steady::now();
 
         http::response_parser<http::string_body> parser;
         parser.body_limit(self->cfg.max_response_body);
         parser.header_limit(static_cast<std::uint32_t>(
             std::min<std::size_t>(self->cfg.max_response_header, std::numeric_limits<std::uint32_t>::max())));
         if (req.method == http::verb::head) parser.skip(true);
-        auto [rec, read] = co_await http::async_read(stream, c->buffer, parser, nothrow);
+        // The header first, then the body: the same parser, limits and errors as one async_read,
+        // plus the moment the header arrived (time to first byte).
+        auto [rec, read] = co_await http::async_read_header(stream, c->buffer, parser, nothrow);
+        if (!rec) {
+            x.response.first_byte_at = steady::now();
+            if (!parser.is_done()) {
+                // No structured binding here: GCC 12 miscompiles one in a nested block of a
+                // coroutine (a misaligned awaitable frame at the co_return below).
+                std::tuple<error_code, std::size_t> body = co_await http::async_read(stream, c->buffer, parser, nothrow);
+                rec = std::get<0>(body);
+                read += std::get<1>(body);
+            }
+        }
         x.got_bytes = read > 0 || parser.got_some() || c->buffer.size() > 0;
         if (rec) {
             x.ec = map_exchange_error(rec);
@@ -511,6 +524,7 @@ struct http_pool::impl : std::enable_shared_from_this<http_pool::impl> {
 
         retry_policy policy(self->cfg, op->req.idempotent, self->rng());
         int attempts = 0;
+        int rate_limited = 0;
         error_code last;
         for (;;) {
             if (auto ec = self->interrupted(*op)) {
@@ -535,10 +549,12 @@ struct http_pool::impl : std::enable_shared_from_this<http_pool::impl> {
                     break;
                 }
                 if (!x.ec) {
+                    if (x.response.status == 429) ++rate_limited;
                     next = policy.after_response(x.response.status, x.response.rate_limit,
                                                  std::chrono::system_clock::now());
                     if (next.what == retry_decision::stop) {
                         x.response.attempts = attempts;
+                        x.response.rate_limited = rate_limited;
                         co_return result_type{error_code{}, std::move(x.response)};
                     }
                 } else {
@@ -551,6 +567,7 @@ struct http_pool::impl : std::enable_shared_from_this<http_pool::impl> {
         }
         http_response failed;
         failed.attempts = attempts;
+        failed.rate_limited = rate_limited;
         co_return result_type{last, std::move(failed)};
     }
 };

@@ -7,7 +7,7 @@
 #include "auth/token_refresher.hpp"
 #include "model/codec.hpp"
 #include "rest/envelope.hpp"
-#include "rest/http_pool.hpp"
+#include "rest/scheduled_transport.hpp"
 #include "rest/requests.hpp"
 #include "wire/url.hpp"
 #include "wire/uuid.hpp"
@@ -52,13 +52,7 @@ struct rest_client_impl {
     {
         if (!auth) auth = std::make_shared<token_refresher>(ex, cfg.token, cfg.token_source);
         if (net) return;
-        auto url = parse_base_url(cfg.base_url, url_error);
-        if (url) {
-            url_error.clear();
-            net = std::make_shared<http_pool>(ex, std::move(*url), cfg.http, tls);
-        } else if (url_error.empty()) {
-            url_error = "base_url is invalid";
-        }
+        net = make_api_transport(ex, cfg, tls, url_error);
     }
 };
 
@@ -241,9 +235,11 @@ auto field_decoder(std::string_view key, T R::*member, bool required = true)
 /// The one path every typed call takes: refuse invalid input without sending, else exchange
 /// the call and decode the body with `decode(body, out, diag)`.
 template <class R, class Decode>
-void submit(const std::shared_ptr<rest_client_impl>& self, encoded_call enc, diagnostics* d,
+void submit(const std::shared_ptr<rest_client_impl>& self, encoded_call enc, request_options opts,
             asio::any_completion_handler<void(error_code, R)> handler, Decode decode)
 {
+    diagnostics* d = opts.diag;
+    enc.call.endpoint.priority = opts.priority;
     if (d) d->clear();
     if (enc.ec) {
         if (d) d->client_message = std::move(enc.why);
@@ -309,14 +305,14 @@ void rest_client::shutdown()
 
 // ------------------------------------------------------------------ the calls
 
-void rest_client::query_channels_impl(query_channels_request req, diagnostics* d,
+void rest_client::query_channels_impl(query_channels_request req, request_options d,
                                       handler_t<query_channels_response> handler)
 {
     submit(impl_, encode_query_channels(req, connected(*impl_)), d, std::move(handler),
            field_decoder("channels", &query_channels_response::channels));
 }
 
-void rest_client::query_channel_impl(query_channel_request req, diagnostics* d, handler_t<channel_state> handler)
+void rest_client::query_channel_impl(query_channel_request req, request_options d, handler_t<channel_state> handler)
 {
     submit(impl_, encode_query_channel(req, connected(*impl_)), d, std::move(handler),
            [](json::object& b, channel_state& out, diagnostics& dg) -> error_code {
@@ -328,7 +324,7 @@ void rest_client::query_channel_impl(query_channel_request req, diagnostics* d, 
            });
 }
 
-void rest_client::stop_watching_impl(channel_ref ref, diagnostics* d, handler_t<empty_response> handler)
+void rest_client::stop_watching_impl(channel_ref ref, request_options d, handler_t<empty_response> handler)
 {
     submit(impl_, encode_stop_watching(ref), d, std::move(handler),
            [](json::object& b, empty_response& out, diagnostics&) -> error_code {
@@ -337,59 +333,59 @@ void rest_client::stop_watching_impl(channel_ref ref, diagnostics* d, handler_t<
            });
 }
 
-void rest_client::send_message_impl(send_message_request req, diagnostics* d, handler_t<message_response> handler)
+void rest_client::send_message_impl(send_message_request req, request_options d, handler_t<message_response> handler)
 {
     submit(impl_, encode_send_message(req), d, std::move(handler), field_decoder("message", &message_response::message));
 }
 
-void rest_client::get_message_impl(std::string id, diagnostics* d, handler_t<message_response> handler)
+void rest_client::get_message_impl(std::string id, request_options d, handler_t<message_response> handler)
 {
     submit(impl_, encode_get_message(id), d, std::move(handler), field_decoder("message", &message_response::message));
 }
 
-void rest_client::update_message_impl(update_message_request req, diagnostics* d,
+void rest_client::update_message_impl(update_message_request req, request_options d,
                                       handler_t<message_response> handler)
 {
     submit(impl_, encode_update_message(req), d, std::move(handler),
            field_decoder("message", &message_response::message));
 }
 
-void rest_client::delete_message_impl(delete_message_request req, diagnostics* d,
+void rest_client::delete_message_impl(delete_message_request req, request_options d,
                                       handler_t<message_response> handler)
 {
     submit(impl_, encode_delete_message(req), d, std::move(handler),
            field_decoder("message", &message_response::message));
 }
 
-void rest_client::mark_read_impl(mark_read_request req, diagnostics* d, handler_t<event_response> handler)
+void rest_client::mark_read_impl(mark_read_request req, request_options d, handler_t<event_response> handler)
 {
     submit(impl_, encode_mark_read(req), d, std::move(handler), field_decoder("event", &event_response::event));
 }
 
-void rest_client::send_event_impl(send_event_request req, diagnostics* d, handler_t<event_response> handler)
+void rest_client::send_event_impl(send_event_request req, request_options d, handler_t<event_response> handler)
 {
     submit(impl_, encode_send_event(req), d, std::move(handler), field_decoder("event", &event_response::event));
 }
 
-void rest_client::query_users_impl(query_users_request req, diagnostics* d, handler_t<query_users_response> handler)
+void rest_client::query_users_impl(query_users_request req, request_options d, handler_t<query_users_response> handler)
 {
     submit(impl_, encode_query_users(req, connected(*impl_)), d, std::move(handler),
            field_decoder("users", &query_users_response::users));
 }
 
-void rest_client::upsert_users_impl(std::vector<user_input> users, diagnostics* d, handler_t<users_response> handler)
+void rest_client::upsert_users_impl(std::vector<user_input> users, request_options d, handler_t<users_response> handler)
 {
     submit(impl_, encode_upsert_users(users), d, std::move(handler), field_decoder("users", &users_response::users));
 }
 
-void rest_client::partial_update_users_impl(std::vector<user_partial_update> updates, diagnostics* d,
+void rest_client::partial_update_users_impl(std::vector<user_partial_update> updates, request_options d,
                                             handler_t<users_response> handler)
 {
     submit(impl_, encode_partial_update_users(updates), d, std::move(handler),
            field_decoder("users", &users_response::users));
 }
 
-void rest_client::sync_impl(sync_request req, diagnostics* d, handler_t<sync_response> handler)
+void rest_client::sync_impl(sync_request req, request_options d, handler_t<sync_response> handler)
 {
     submit(impl_, encode_sync(req, std::chrono::system_clock::now()), d, std::move(handler),
            [](json::object& b, sync_response& out, diagnostics& dg) -> error_code {

@@ -8,6 +8,7 @@
 #include "rest/http_message.hpp"
 
 #include <streamchat/error.hpp>
+#include <streamchat/request_priority.hpp>
 
 #include <boost/asio/any_completion_handler.hpp>
 
@@ -19,6 +20,8 @@ namespace streamchat::detail {
 /// rate-limits per endpoint, so a scheduler keys its budgets on it. Always a string literal.
 struct endpoint_key {
     std::string_view name;
+    /// The scheduler's lane for this request; other transports ignore it.
+    request_priority priority = request_priority::visible;
 };
 
 /// Carries one HTTP request to the API host and hands back its response.

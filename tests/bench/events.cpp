@@ -368,14 +368,14 @@ void check_same(const frame_set& s)
     }
     bool same = a.size() == b.size();
     a.for_each([&](const streamchat::channel_summary& x) {
-        const auto* y = b.summary(x.cid);
+        const auto y = b.summary(x.cid);
         same = same && y && x.name == y->name && x.image == y->image && x.last_message_at == y->last_message_at &&
                x.last_message_id == y->last_message_id && x.last_message_user_id == y->last_message_user_id &&
                x.last_message_preview == y->last_message_preview && x.unread_count == y->unread_count &&
                x.member_count == y->member_count && x.hidden == y->hidden;
     });
     if (!same) die(s.name + ": the fast path and decode_event_frame + apply disagree");
-    const auto* sum = b.summary(cid_of(1));
+    const auto sum = b.summary(cid_of(1));
     if (!sum || sum->unread_count != 2 + ids_per_channel || sum->last_message_id == "seed-1")
         die(s.name + ": message.new was not applied (unread, preview)");
     std::printf("  %-8s %zu frames of ~%zu bytes; both paths give identical summaries; fast path falls back on %ld "

@@ -6,14 +6,15 @@
 //  - channel switch, cold: a channel with no full state is watched (query with state + watch);
 //  - channel switch, preloaded: a channel in the viewport's overscan is opened: its full state is
 //    already in the store, no round trip;
-//  - the whole list paged to the end (offsets to the cap, then keyset cursors): time and pages.
+//  - the whole list paged to the end (offsets to the cap, then keyset cursors): time, pages and
+//    pages/s; every seeded channel must come exactly once, else the benchmark fails (exit 1).
 // Then, when node and tests/conformance/node_modules are present, the official stream-chat JS
 // client against the same emulator (tests/bench/js_list.mjs, a child process; STREAMCHAT_BENCH_JS=0
 // skips it): its first page (queryChannels with message_limit 1, its stages 1 and 2 in one call),
 // a cold switch (channel.watch()), and the whole list as far as offsets reach.
 // Targets: first visible page <= 5 ms p50; switch <= 5 ms cold, <= 1 ms preloaded.
 //
-//   bench_list [--channels N] [--runs R]
+//   bench_list [--channels N] [--runs R]      e.g. --channels 100000 --runs 5 for the 100,000-channel list
 
 #include "js_peer.hpp"
 
@@ -34,6 +35,7 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <string>
 #include <thread>
@@ -93,6 +95,28 @@ std::map<std::string, std::pair<double, double>> run_js(const emulator& emu, int
     return out;
 }
 
+/// The list holds the seeded channels `messaging:seed-0` … `seed-{n-1}`, each exactly once.
+void check_every_channel_once(const channel_list& list, int n)
+{
+    std::vector<std::string> got;
+    got.reserve(list.size());
+    for (std::size_t i = 0; i < list.size(); ++i) got.push_back(list.cid(i));
+    std::sort(got.begin(), got.end());
+    if (const auto dup = std::adjacent_find(got.begin(), got.end()); dup != got.end())
+        die("channel " + *dup + " listed twice");
+    std::vector<std::string> want;
+    want.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) want.push_back("messaging:seed-" + std::to_string(i));
+    std::sort(want.begin(), want.end());
+    if (got != want) {
+        std::vector<std::string> missing;
+        std::set_difference(want.begin(), want.end(), got.begin(), got.end(), std::back_inserter(missing));
+        die("paged " + std::to_string(got.size()) + " of " + std::to_string(n) + " channels" +
+            (missing.empty() ? std::string(", some not seeded") : ", missing " + missing.front() + " and " +
+                                                                     std::to_string(missing.size() - 1) + " more"));
+    }
+}
+
 asio::awaitable<void> run(const emulator& emu, int runs, int channels, std::map<std::string, std::pair<double, double>>& js,
                           std::string& js_note)
 {
@@ -126,8 +150,7 @@ asio::awaitable<void> run(const emulator& emu, int runs, int channels, std::map<
         if (ec) die("paging", ec);
     }
     const double all_ms = ms_since(t_all);
-    if (list.size() != static_cast<std::size_t>(channels))
-        die("paged " + std::to_string(list.size()) + " of " + std::to_string(channels) + " channels");
+    check_every_channel_once(list, channels);
 
     // Cold switches: channels far from the viewport, each watched once.
     for (int r = 0; r < runs; ++r) {
@@ -159,9 +182,10 @@ asio::awaitable<void> run(const emulator& emu, int runs, int channels, std::map<
     cold.print("channel switch, cold (watch)");
     preloaded.print("channel switch, preloaded");
     const auto m = list.metrics();
-    std::printf("\nwhole list: %zu channels in %.1f ms (%llu pages: %llu offset, %llu keyset, %llu tie walks, %llu null "
-                "walks; %llu rows dropped as repeats)\n",
-                list.size(), all_ms, static_cast<unsigned long long>(m.pages),
+    std::printf("\nwhole list: %zu channels, each once, in %.1f ms, %.0f pages/s (%llu pages: %llu offset, %llu "
+                "keyset, %llu tie walks, %llu null walks; %llu rows dropped as repeats)\n",
+                list.size(), all_ms, static_cast<double>(m.pages) * 1000.0 / all_ms,
+                static_cast<unsigned long long>(m.pages),
                 static_cast<unsigned long long>(m.offset_pages), static_cast<unsigned long long>(m.keyset_pages),
                 static_cast<unsigned long long>(m.tie_walk_pages), static_cast<unsigned long long>(m.null_walk_pages),
                 static_cast<unsigned long long>(m.duplicates));
@@ -211,7 +235,9 @@ int main(int argc, char** argv)
     ecfg.seed.for_user = "john";
     emulator emu(server_ctx.get_executor(), ecfg);
     std::string why;
+    const auto t_seed = clock_type::now();
     if (auto ec = emu.start(&why)) die("emulator: " + why, ec);
+    std::printf("emulator seeded with %d channels in %.1f ms\n", channels, ms_since(t_seed));
     auto guard = asio::make_work_guard(server_ctx);
     std::thread server([&] { server_ctx.run(); });
 

@@ -90,6 +90,13 @@ cpp_result measure_cpp(int n)
         std::fprintf(stderr, "bench_memory: the store holds %zu of %d channels\n", store->size(), n);
         std::exit(1);
     }
+    // The packed summaries must read back whole, or the figure above would flatter them.
+    const auto last = store->summary("messaging:room-" + std::to_string(n - 1));
+    if (!last || last->name != "Room " + std::to_string(n - 1) || last->last_message_preview.size() < 70 ||
+        last->last_message_user_id != "user-" + std::to_string((n - 1) % 200)) {
+        std::fprintf(stderr, "bench_memory: channel %d does not read back\n", n - 1);
+        std::exit(1);
+    }
     return r;
 }
 

@@ -98,7 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         if (full.size() != fast.size()) mismatch("number of summaries", frame);
         full.for_each([&](const channel_summary& a) {
-            const channel_summary* b = fast.summary(a.cid);
+            const auto b = fast.summary(a.cid);
             if (!b || !same(a, *b)) mismatch("a summary differs", frame);
         });
     }

@@ -136,7 +136,7 @@ TEST_CASE("typing, reads, paging, edits and deletes between two live clients")
                 REQUIRE_FALSE(sec);
             }
             co_await wait_for([&] {
-                const auto* s = jack.channels().summary("messaging:ops");
+                const auto s = jack.channels().summary("messaging:ops");
                 return s && s->unread_count == 40 && s->last_message_preview == "n39";
             });
 

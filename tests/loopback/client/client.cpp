@@ -285,12 +285,12 @@ TEST_CASE("a dropped socket is recovered: every message once, in order, unread c
                     if (r.user.id == "john") server_unread = r.unread_messages;
                 const auto last_id = truth.messages.empty() ? std::string{} : truth.messages.back().id;
                 const bool settled = co_await streamchat::test::wait_until([&] {
-                    const auto* s = c.channels().summary(cid);
+                    const auto s = c.channels().summary(cid);
                     return s && s->last_message_id == last_id && s->unread_count == server_unread;
                 }, 30s, 1ms);
-                const auto* mine_summary = c.channels().summary(cid);
+                const auto mine_summary = c.channels().summary(cid);
                 INFO(cid << ": server has last message " << last_id << ", unread " << server_unread << "; client has "
-                         << (mine_summary ? mine_summary->last_message_id : std::string("no summary")) << ", unread "
+                         << (mine_summary ? mine_summary->last_message_id : std::string_view("no summary")) << ", unread "
                          << (mine_summary ? mine_summary->unread_count : -1));
                 REQUIRE(settled);
                 if (i < 3) { // watched: full state holds every message once, in order

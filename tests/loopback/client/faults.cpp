@@ -430,12 +430,12 @@ TEST_CASE("the server restarts on its file database while others write: refused 
                     if (r.user.id == "john") server_unread = r.unread_messages;
                 const auto last_id = truth.messages.back().id;
                 const bool settled = co_await streamchat::test::wait_until([&] {
-                    const auto* s = c.channels().summary(cid);
+                    const auto s = c.channels().summary(cid);
                     return s && s->last_message_id == last_id && s->unread_count == server_unread;
                 }, 60s, 1ms);
-                const auto* mine_summary = c.channels().summary(cid);
+                const auto mine_summary = c.channels().summary(cid);
                 INFO(cid << ": server has last message " << last_id << ", unread " << server_unread << "; client has "
-                         << (mine_summary ? mine_summary->last_message_id : std::string("no summary")) << ", unread "
+                         << (mine_summary ? mine_summary->last_message_id : std::string_view("no summary")) << ", unread "
                          << (mine_summary ? mine_summary->unread_count : -1));
                 REQUIRE(settled);
                 if (i < 2) {

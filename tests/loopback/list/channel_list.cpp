@@ -213,7 +213,7 @@ TEST_CASE("profiles: a page's authors come free, one tick's misses are one query
             REQUIRE_FALSE(vec);
             // Stage 2 carried the authors of the last messages: those cost no call.
             CHECK(c.metrics().profile_fills > 0);
-            const std::string author = list.row(0)->last_message_user_id;
+            const std::string author(list.row(0)->last_message_user_id);
             REQUIRE(c.cached_profile(author));
             CHECK(c.metrics().profile_requests == 0);
 

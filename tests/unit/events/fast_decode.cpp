@@ -98,7 +98,7 @@ struct pair_of_stores {
     {
         REQUIRE(full.size() == fast.size());
         full.for_each([&](const channel_summary& a) {
-            const channel_summary* b = fast.summary(a.cid);
+            const auto b = fast.summary(a.cid);
             REQUIRE(b);
             INFO("cid " << a.cid);
             CHECK(a.cid == b->cid);
@@ -114,9 +114,9 @@ struct pair_of_stores {
         });
     }
 
-    const channel_summary& summary(const std::string& cid) const
+    channel_summary summary(const std::string& cid) const
     {
-        const channel_summary* s = fast.summary(cid);
+        const auto s = fast.summary(cid);
         REQUIRE(s);
         return *s;
     }

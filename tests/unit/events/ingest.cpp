@@ -281,8 +281,8 @@ TEST_CASE("ingest: random interleavings end in the store that typed-only ingest 
         off.in.poll(now, off.out);
         for (const auto& id : ids) {
             INFO("round " << round << " channel " << id);
-            const auto* a = on.store.summary("messaging:" + id);
-            const auto* b = off.store.summary("messaging:" + id);
+            const auto a = on.store.summary("messaging:" + id);
+            const auto b = off.store.summary("messaging:" + id);
             REQUIRE(a);
             REQUIRE(b);
             CHECK(a->name == b->name);
