@@ -29,8 +29,9 @@ struct endpoint_metrics {
     /// Requests that ended without a 2xx answer: a transport error or an HTTP status of 400 or
     /// more (429 included). Cancelled requests are not failures. Default 0.
     std::uint64_t failures = 0;
-    /// Request handed to the transport → its answer, for every request that got an answer (any
-    /// status; queueing and retries included). Default: empty.
+    /// Request sent to the server (after any wait in the scheduler's queue) → its answer, for
+    /// every answer of any status; a request sent again after a 429 counts once per send.
+    /// Default: empty.
     latency_histogram latency{};
 };
 
