@@ -342,5 +342,5 @@ int main(int argc, char** argv)
                          "parse_arena/message.new", "from_json/message.new");
     reporter.print_ratio("[query_channels_30] arena parse + decode is ", " faster than default-storage parse + decode",
                          "arena_parse_decode/query_channels_30", "parse_decode/query_channels_30");
-    return 0;
+    return reporter.exit_code(); // a benchmark whose own check failed fails the run
 }

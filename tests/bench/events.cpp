@@ -665,5 +665,5 @@ int main(int argc, char** argv)
                     rate, rate >= 1e6 ? "met" : rate >= 3e5 ? "acceptable, below target" : "NOT acceptable");
     }
     std::printf("\n");
-    return 0;
+    return reporter.exit_code(); // a benchmark whose own check failed fails the run
 }

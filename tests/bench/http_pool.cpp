@@ -155,5 +155,5 @@ int main(int argc, char** argv)
             reporter.print_ratio("conns " + std::to_string(c) + ", inflight " + std::to_string(f) + ": keep-alive is ",
                                  " the reconnect rate", pool_name(mode::keep_alive, c, f),
                                  pool_name(mode::reconnect, c, f));
-    return 0;
+    return reporter.exit_code(); // a benchmark whose own check failed fails the run
 }

@@ -24,7 +24,11 @@ public:
     {
         ConsoleReporter::ReportRuns(runs);
         for (const Run& r : runs) {
-            if (r.error_occurred) continue;
+            if (r.error_occurred) {
+                // A benchmark that checks its own work and finds it wrong makes the run fail.
+                failed_.push_back(r.benchmark_name() + ": " + r.error_message);
+                continue;
+            }
             // With --benchmark_repetitions, keep the mean; otherwise the single run.
             if (r.run_type == Run::RT_Aggregate && r.aggregate_name != "mean") continue;
             const auto it = r.counters.find("items_per_second");
@@ -56,8 +60,19 @@ public:
         return true;
     }
 
+    /// "name: why" of every benchmark that stopped with an error (its own check failed).
+    const std::vector<std::string>& failures() const noexcept { return failed_; }
+
+    /// Prints the failures; returns the process exit code (1 when any benchmark failed).
+    int exit_code() const
+    {
+        for (const auto& f : failed_) std::fprintf(stderr, "FAILED %s\n", f.c_str());
+        return failed_.empty() ? 0 : 1;
+    }
+
 private:
     std::map<std::string, double> rate_;
+    std::vector<std::string> failed_;
 };
 
 } // namespace streamchat::bench
