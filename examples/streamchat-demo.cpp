@@ -75,7 +75,7 @@ struct options {
     double post_rate = 20.0;
     int posters = 10;
     int scroll_steps = 40;
-    int timeout_s = 120;
+    int timeout_s = 600;
     std::string json_path{};
     bool quiet = false;
     bool can_post = true; // other users' tokens can be signed
@@ -506,7 +506,8 @@ asio::awaitable<int> run_demo(options opt, client_config cfg, std::optional<std:
         const std::size_t last = list.size() > vp ? list.size() - vp : 0;
         if (pos >= last && (list.done() || sync->done)) break;
         const std::size_t next = std::min(pos + step, last);
-        if (next == pos) { // the sync has not listed the rows below yet
+        // Wait for a whole step of rows (or the end): tiny steps would spend the requests the sync needs.
+        if (next == pos || (next < pos + step && !list.done() && !sync->done)) {
             co_await sleep_for(std::chrono::milliseconds(10));
             progress("down", pos);
             continue;
@@ -636,12 +637,13 @@ asio::awaitable<int> run_demo(options opt, client_config cfg, std::optional<std:
         rep.profile_calls_revisit = c.metrics().profile_requests - before;
     }
     const auto cm = c.metrics();
-    std::printf("    %zu pages: at most %llu queryUsers call(s) per page, %zu pages needed one; revisiting page 0: %llu "
-                "calls (cache: %llu hits, %llu misses, %llu profiles learnt free from payloads, %llu of them so far)\n",
+    std::printf("    %zu pages: at most %llu queryUsers call(s) per page, %zu page(s) needed one; revisiting page 0: "
+                "%llu calls\n    (cache: %llu hits, %llu misses; %llu profiles learnt free from channel payloads and "
+                "events before this phase, %llu in all)\n",
                 rep.profile_pages, static_cast<unsigned long long>(rep.profile_calls_max), pages_with_calls,
                 static_cast<unsigned long long>(rep.profile_calls_revisit),
                 static_cast<unsigned long long>(cm.profile_hits), static_cast<unsigned long long>(cm.profile_misses),
-                static_cast<unsigned long long>(cm.profile_fills), static_cast<unsigned long long>(fills0));
+                static_cast<unsigned long long>(fills0), static_cast<unsigned long long>(cm.profile_fills));
 
     // 6) The report.
     chat->stop = true;

@@ -1,0 +1,27 @@
+# Checks that `streamchat-demo --json FILE` wrote the report's keys: cmake -DREPORT=FILE -P check_demo_json.cmake
+if(NOT EXISTS "${REPORT}")
+  message(FATAL_ERROR "no report at ${REPORT}")
+endif()
+file(READ "${REPORT}" json)
+foreach(key IN ITEMS channels_total channels_listed first_page_ms time_to_interactive_ms channel_switch_ms
+                     watched_max watch_budget websocket_connections_max profile_calls_per_page_max
+                     events_applied_per_s rss_mb metrics)
+  string(JSON value ERROR_VARIABLE err GET "${json}" ${key})
+  if(err)
+    message(FATAL_ERROR "${REPORT}: key ${key}: ${err}")
+  endif()
+endforeach()
+foreach(key IN ITEMS cold preloaded)
+  string(JSON value ERROR_VARIABLE err GET "${json}" channel_switch_ms ${key})
+  if(err)
+    message(FATAL_ERROR "${REPORT}: key channel_switch_ms.${key}: ${err}")
+  endif()
+endforeach()
+string(JSON listed GET "${json}" channels_listed)
+string(JSON total GET "${json}" channels_total)
+if(NOT listed EQUAL total)
+  message(FATAL_ERROR "${REPORT}: channels_listed ${listed} != channels_total ${total}")
+endif()
+# A stale report must not pass the next run.
+file(REMOVE "${REPORT}")
+message(STATUS "${REPORT}: every key present, ${listed} channels listed")
