@@ -23,6 +23,36 @@ std::uint64_t clamp_ns(latency_histogram::duration v) noexcept
 
 } // namespace
 
+latency_histogram::latency_histogram(const latency_histogram& other)
+    : count_(other.count_), min_(other.min_), max_(other.max_), sum_(other.sum_)
+{
+    for (std::size_t g = 0; g < group_count; ++g)
+        if (other.groups_[g]) groups_[g] = std::make_unique<group>(*other.groups_[g]);
+}
+
+latency_histogram& latency_histogram::operator=(const latency_histogram& other)
+{
+    if (this != &other) {
+        latency_histogram copy(other);
+        *this = std::move(copy);
+    }
+    return *this;
+}
+
+std::uint64_t& latency_histogram::slot(std::size_t index)
+{
+    auto& g = groups_[index / group_size];
+    if (!g) g = std::make_unique<group>(); // zeroed
+    return (*g)[index % group_size];
+}
+
+bool latency_histogram::same_counts(const latency_histogram& other) const noexcept
+{
+    for (std::size_t i = 0; i < bucket_count; ++i)
+        if (count_at(i) != other.count_at(i)) return false;
+    return true;
+}
+
 std::size_t latency_histogram::index_of(std::uint64_t ns) noexcept
 {
     if (ns < linear_end) return static_cast<std::size_t>(ns);
@@ -49,7 +79,7 @@ void latency_histogram::record(duration value, std::uint64_t n) noexcept
 {
     if (n == 0) return;
     const std::uint64_t ns = clamp_ns(value);
-    counts_[index_of(ns)] += n;
+    slot(index_of(ns)) += n; // an allocation failure here ends the process, like any out-of-memory
     const auto v = static_cast<duration::rep>(ns);
     if (count_ == 0) {
         min_ = max_ = v;
@@ -64,7 +94,11 @@ void latency_histogram::record(duration value, std::uint64_t n) noexcept
 void latency_histogram::merge(const latency_histogram& other) noexcept
 {
     if (other.count_ == 0) return;
-    for (std::size_t i = 0; i < bucket_count; ++i) counts_[i] += other.counts_[i];
+    for (std::size_t g = 0; g < group_count; ++g) {
+        if (!other.groups_[g]) continue;
+        for (std::size_t i = 0; i < group_size; ++i)
+            if (const auto c = (*other.groups_[g])[i]) slot(g * group_size + i) += c;
+    }
     if (count_ == 0) {
         min_ = other.min_;
         max_ = other.max_;
@@ -83,7 +117,7 @@ bool latency_histogram::add_bucket(const bucket& b) noexcept
     const bucket mine = bounds(i);
     if (mine.lower != b.lower || mine.upper != b.upper) return false;
     if (b.count == 0) return true;
-    counts_[i] += b.count;
+    slot(i) += b.count;
     const auto lo = b.lower.count();
     const auto hi = b.upper.count() - 1;
     if (count_ == 0) {
@@ -119,7 +153,7 @@ latency_histogram::duration latency_histogram::percentile(double q) const noexce
     const std::uint64_t rank = std::clamp<std::uint64_t>(static_cast<std::uint64_t>(exact), 1, count_);
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < bucket_count; ++i) {
-        seen += counts_[i];
+        seen += count_at(i);
         if (seen < rank) continue;
         const bucket b = bounds(i);
         const auto mid = b.lower + (b.upper - b.lower) / 2;
@@ -132,9 +166,9 @@ std::vector<latency_histogram::bucket> latency_histogram::buckets() const
 {
     std::vector<bucket> out;
     for (std::size_t i = 0; i < bucket_count; ++i)
-        if (counts_[i] != 0) {
+        if (const auto c = count_at(i); c != 0) {
             bucket b = bounds(i);
-            b.count = counts_[i];
+            b.count = c;
             out.push_back(b);
         }
     return out;
@@ -144,7 +178,7 @@ latency_histogram::bucket latency_histogram::bucket_of(duration value) const noe
 {
     const std::size_t i = index_of(clamp_ns(value));
     bucket b = bounds(i);
-    b.count = counts_[i];
+    b.count = count_at(i);
     return b;
 }
 
