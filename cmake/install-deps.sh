@@ -9,6 +9,7 @@ packages=(
   libssl-dev openssl libsqlite3-dev sqlite3
   catch2 libcli11-dev libbenchmark-dev
   nodejs npm
+  chromium
 )
 
 missing=()

@@ -7,6 +7,7 @@
 #include <streamchat/client.hpp>
 #include <streamchat/metrics.hpp>
 
+#include "util/fifo.hpp"
 #include "auth/token_refresher.hpp"
 #include "events/ingest.hpp"
 #include "metrics/collector.hpp"
@@ -32,7 +33,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
-#include <deque>
 #include <random>
 #include <unordered_map>
 #include <unordered_set>
@@ -74,8 +74,8 @@ struct signal {
 
 /// Batches waiting for the application, and the receives waiting for batches.
 struct delivery_queue {
-    std::deque<streamchat::event_batch> ready;
-    std::deque<asio::any_completion_handler<void(error_code, streamchat::event_batch)>> waiters;
+    fifo<streamchat::event_batch> ready;
+    fifo<asio::any_completion_handler<void(error_code, streamchat::event_batch)>> waiters;
     std::size_t queued = 0;    // events + changed summaries in `ready`
     std::uint64_t dropped = 0; // events folded away
 
@@ -202,13 +202,13 @@ struct client_impl : std::enable_shared_from_this<client_impl> {
     std::chrono::steady_clock::duration rate_pause = std::chrono::seconds(1);
 
     std::vector<asio::any_completion_handler<void(error_code, own_user)>> connect_waiters;
-    std::deque<asio::any_completion_handler<void(error_code, connection_status)>> status_waiters;
+    fifo<asio::any_completion_handler<void(error_code, connection_status)>> status_waiters;
     delivery_queue outbox;                  // what async_receive hands out
-    std::deque<streamchat::event_batch> polled; // scratch for deliver_ready
+    fifo<streamchat::event_batch> polled; // scratch for deliver_ready
     std::unordered_map<std::string, std::vector<std::weak_ptr<subscription_state>>, transparent_hash,
                        std::equal_to<>>
         subs;
-    std::deque<watch_job> jobs;
+    fifo<watch_job> jobs;
 
     // Pacing (docs/protocol.md §6.3: typing.start at most every 2 s, stop after 3 s idle).
     struct typing_state {

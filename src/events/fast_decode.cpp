@@ -828,12 +828,10 @@ struct fast_decoder::impl {
     json::basic_parser<handler> parser{frame_options()};
 };
 
-fast_decoder::fast_decoder() : impl_(std::make_unique<impl>()) {}
-fast_decoder::~fast_decoder() = default;
-
 fast_status fast_decoder::decode(std::string_view frame, fast_event& out)
 {
-    auto& p = impl_->parser;
+    thread_local impl shared;
+    auto& p = shared.parser;
     p.reset();
     handler& h = p.handler();
     h.start(out);

@@ -126,7 +126,7 @@ frame_outcome event_ingest::on_frame(std::string_view frame, time_point t, std::
     return push(std::move(e), t) ? frame_outcome::queued : frame_outcome::duplicate;
 }
 
-void event_ingest::poll(time_point now, std::deque<streamchat::event_batch>& out)
+void event_ingest::poll(time_point now, fifo<streamchat::event_batch>& out)
 {
     std::vector<batcher_t::batch> closed;
     const std::size_t before = out.size();

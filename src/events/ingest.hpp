@@ -16,6 +16,7 @@
 // event of its channel (or a channel-less one, which may touch every summary) is still waiting
 // in the batcher; otherwise it queues behind them on the typed path.
 
+#include "util/fifo.hpp"
 #include "events/batcher.hpp"
 #include "events/fast_decode.hpp"
 #include "events/recent_ids.hpp"
@@ -27,7 +28,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
@@ -83,7 +83,7 @@ public:
     /// When poll() next has work.
     std::optional<time_point> deadline() const noexcept;
     /// Applies every closed batch to the store and appends it to `out`, oldest first.
-    void poll(time_point now, std::deque<streamchat::event_batch>& out);
+    void poll(time_point now, fifo<streamchat::event_batch>& out);
     /// Closes the open batch now (disconnect, recovery): the next poll() applies it.
     void flush()
     {
@@ -126,7 +126,7 @@ private:
 
     // Channels the compact path changed since the last batch out, each once. A deque keeps the
     // strings in place, so the set can hold views of them.
-    std::deque<std::string> changed_;
+    fifo<std::string> changed_;
     std::unordered_set<std::string_view> changed_set_;
     std::optional<time_point> changed_since_;
     bool flush_changes_ = false;

@@ -7,6 +7,7 @@
 // their decisions: open (resolve → TCP → TLS → upgrade to /connect), read, write one frame at a
 // time, time the handshake and the health checks, close.
 
+#include "util/fifo.hpp"
 #include "auth/token_refresher.hpp"
 #include "realtime/connection_machine.hpp"
 #include "realtime/health_monitor.hpp"
@@ -19,7 +20,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -105,7 +105,7 @@ private:
     std::shared_ptr<socket> sock_;            // current socket; null when none
     bool handshaken_ = false;                 // the current socket delivered its first frame
     clock::time_point handshake_deadline_ = clock::time_point::max();
-    std::deque<std::string> outbox_;
+    fifo<std::string> outbox_;
     bool writing_ = false;
     ws_metrics metrics_;
     struct timers;

@@ -1,3 +1,4 @@
+#include "util/fifo.hpp"
 #include "rest/http_pool.hpp"
 
 #include "net/connector.hpp"
@@ -24,7 +25,6 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
-#include <deque>
 #include <exception>
 #include <limits>
 #include <optional>
@@ -166,7 +166,7 @@ struct http_pool::impl : std::enable_shared_from_this<http_pool::impl> {
     std::minstd_rand rng;
 
     std::vector<std::shared_ptr<connection>> idle;     // LIFO: back() is the most recently used
-    std::deque<std::shared_ptr<request_op>> waiters;   // FIFO
+    fifo<std::shared_ptr<request_op>> waiters;
     std::unordered_set<request_op*> active;             // every op whose coroutine is running
     std::size_t open = 0;                               // open or opening connections
     std::size_t opened = 0;

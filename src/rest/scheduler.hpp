@@ -5,12 +5,13 @@
 // goes next, given lanes, a cap on requests in flight and a rate budget per endpoint that the
 // server's `X-RateLimit-*` headers and 429s correct. `scheduled_transport` carries them out.
 
+#include "util/fifo.hpp"
+
 #include <streamchat/request_priority.hpp>
 
 #include <array>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -113,7 +114,7 @@ private:
 
     scheduler_config cfg_;
     ticket next_ticket_ = 1;
-    std::array<std::deque<entry>, 3> lanes_;
+    std::array<fifo<entry>, 3> lanes_;
     std::unordered_map<ticket, entry> in_flight_;
     std::map<std::string, endpoint_budget, std::less<>> budgets_;
     scheduler_stats stats_;

@@ -518,7 +518,7 @@ void bm_client(benchmark::State& st, const frame_set* s)
     streamchat::channel_store store = seeded_store();
     const streamchat::batch_config cfg{};
     std::optional<detail::event_ingest> in(std::in_place, store, cfg);
-    std::deque<streamchat::event_batch> out;
+    streamchat::detail::fifo<streamchat::event_batch> out;
     auto t = std::chrono::steady_clock::time_point{};
     std::size_t i = 0;
     std::uint64_t batches = 0;

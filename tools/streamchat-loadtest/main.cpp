@@ -52,6 +52,7 @@
 #include <memory>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -97,6 +98,7 @@ struct options {
     bool pin = true;
     bool quiet = false;
     std::uint64_t seed = 1;
+    std::uint64_t ignore_deliveries = 0; ///< Test of the ledger: this many deliveries are dropped.
     // derived
     int shard_index = 0, shard_count = 1;
 };
@@ -151,6 +153,27 @@ struct shared_state {
     std::atomic<std::uint64_t> latency_sum_ns{0}, skipped{0}, chaos_drops{0}, expected_total{0};
     std::atomic<int> connected_now{0}, connect_done{0};
     std::atomic<bool> sending{false};
+    std::atomic<bool> closed{false}; ///< The tally started: later deliveries are only counted as late.
+    std::atomic<std::uint64_t> late{0};
+    // --test-ignore-deliveries: (seq, user) pairs treated as never received, store walk included.
+    std::mutex ignored_mutex;
+    std::uint64_t ignore_left = 0;
+    std::set<std::pair<std::uint64_t, std::uint32_t>> ignored;
+
+    bool ignore(std::uint64_t seq, std::uint32_t user)
+    {
+        std::lock_guard lock(ignored_mutex);
+        if (ignored.contains({seq, user})) return true;
+        if (ignore_left == 0) return false;
+        --ignore_left;
+        ignored.insert({seq, user});
+        return true;
+    }
+    bool ignored_before(std::uint64_t seq, std::uint32_t user)
+    {
+        std::lock_guard lock(ignored_mutex);
+        return ignored.contains({seq, user});
+    }
 
     std::int64_t now_ns() const
     {
@@ -223,6 +246,10 @@ int member_position(const channel_info& ch, std::uint32_t user)
 /// One message.new seen by `u` (live, or from a recovery's catch-up).
 void on_delivery(shared_state& st, user_slot& u, const streamchat::message& m, std::int64_t now)
 {
+    if (st.closed.load(std::memory_order_acquire)) {
+        st.late.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
     const auto seq = seq_of(m.text);
     if (!seq || *seq >= st.ledger_capacity || !st.ledger[*seq].filled.load(std::memory_order_acquire)) {
         st.foreign.fetch_add(1, std::memory_order_relaxed);
@@ -235,6 +262,7 @@ void on_delivery(shared_state& st, user_slot& u, const streamchat::message& m, s
         st.foreign.fetch_add(1, std::memory_order_relaxed);
         return;
     }
+    if (st.o.ignore_deliveries > 0 && st.ignore(*seq, u.index)) return;
     const std::uint64_t bit = std::uint64_t{1} << pos;
     if (slot.delivered.fetch_or(bit, std::memory_order_acq_rel) & bit) {
         st.duplicates.fetch_add(1, std::memory_order_relaxed);
@@ -664,6 +692,7 @@ int run(options o)
 
     shared_state st;
     st.o = o;
+    st.ignore_left = o.ignore_deliveries;
     build_topology(st, first_user, local_users);
     std::printf("run %s, shard %s: %u users (of %d), %zu channels of up to %d members, %d per user; %.0f msg/s for %.0f s\n",
                 o.run_id.c_str(), o.shard.c_str(), local_users, o.users, st.channels.size(),
@@ -858,6 +887,12 @@ int run(options o)
     if (!o.quiet && tty) std::fprintf(stderr, "\n");
 
     // ---- what each store holds (recovery by re-query delivers no event), then the tally
+    st.closed.store(true, std::memory_order_release);
+    const auto errors_at_end = st.errors.load();
+    rusage self_usage{};
+    getrusage(RUSAGE_SELF, &self_usage);
+    const double client_cpu = static_cast<double>(self_usage.ru_utime.tv_sec + self_usage.ru_stime.tv_sec) +
+                              static_cast<double>(self_usage.ru_utime.tv_usec + self_usage.ru_stime.tv_usec) / 1e6;
     for (auto& w : workers)
         run_on(w->ioc, "store walk", [&st, w = w.get()] {
             for (auto* u : w->users) {
@@ -871,7 +906,7 @@ int run(options o)
                         auto& slot = st.ledger[*seq];
                         if (slot.channel != ci) continue;
                         const int pos = member_position(st.channels[ci], u->index);
-                        if (pos < 0) continue;
+                        if (pos < 0 || (st.o.ignore_deliveries > 0 && st.ignored_before(*seq, u->index))) continue;
                         const std::uint64_t bit = std::uint64_t{1} << pos;
                         if (!(slot.delivered.fetch_or(bit) & bit)) ++w->store_recovered;
                     }
@@ -991,7 +1026,9 @@ int run(options o)
     r["connect_histogram"] = lt::histogram_json(connect);
     r["throughput_msgs_per_s"] = load_s > 0 ? static_cast<double>(sent_ok) / load_s : 0.0;
     r["deliveries_per_s"] = load_s > 0 ? static_cast<double>(delivered_expected) / load_s : 0.0;
-    r["errors"] = st.errors.load();
+    r["errors"] = errors_at_end;
+    r["deliveries_late"] = st.late.load();
+    r["client_cpu_s"] = client_cpu;
     json::object kinds;
     for (auto& [k, v] : errors) kinds[k] = v;
     r["errors_by_kind"] = std::move(kinds);
@@ -1142,6 +1179,8 @@ int main(int argc, char** argv)
     app.add_option("--seed", o.seed, "Random seed (senders, channels, chaos)");
     app.add_flag("!--no-pin", o.pin, "Do not pin the child emulator and the generator to different CPUs");
     app.add_flag("--quiet", o.quiet, "No progress line");
+    // Not in --help: makes the tool drop deliveries so that a test can see them counted as lost.
+    app.add_option("--test-ignore-deliveries", o.ignore_deliveries)->group("");
 
     std::vector<std::string> merge_files;
     std::string merge_json, merge_report;

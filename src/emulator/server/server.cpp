@@ -145,6 +145,10 @@ void server::on_accept(error_code ec, tcp::socket socket)
         error_code ignored;
         socket.close(ignored); // refused at accept: over max_connections
     } else {
+        // Small frames back to back (a fan-out, a response after a WebSocket push) must not wait
+        // for the peer's delayed ACK: Nagle would add up to 40 ms to a delivery.
+        error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
         auto session = std::make_shared<http_session>(shared_from_this(), std::move(socket));
         add(session);
         session->run();

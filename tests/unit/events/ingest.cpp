@@ -20,6 +20,7 @@
 
 using namespace streamchat;
 using detail::event_ingest;
+using detail::fifo;
 using detail::frame_outcome;
 using namespace std::chrono_literals;
 
@@ -96,7 +97,7 @@ batch_config window(std::chrono::milliseconds w, bool compact = true)
 struct fixture {
     channel_store store{own};
     event_ingest in;
-    std::deque<event_batch> out;
+    fifo<event_batch> out;
     explicit fixture(batch_config cfg = window(100ms), std::function<bool(std::string_view)> typed_only = {})
         : in(store, cfg, std::move(typed_only))
     {
