@@ -330,6 +330,15 @@ int main(int argc, char** argv)
     benchmark::RunSpecifiedBenchmarks(&reporter);
     benchmark::Shutdown();
 
+    // The README's codec table: frames/s of the event frame, channels/s of the page.
+    for (const std::string d : {"message.new", "query_channels_30"}) {
+        const std::string unit = d == "message.new" ? "frames/s" : "channels/s";
+        reporter.record_rate("[" + d + "] raw boost::json::parse", "parse/" + d, unit);
+        reporter.record_rate("[" + d + "] parse + typed decode", "parse_decode/" + d, unit);
+        reporter.record_rate("[" + d + "] decode alone", "decode_only/" + d, unit);
+        reporter.record_rate("[" + d + "] encode + serialize", "encode_serialize/" + d, unit);
+    }
+
     std::printf("\nratios (same run, from items/s):\n");
     for (const std::string d : {"message.new", "query_channels_30"}) {
         reporter.print_ratio("[" + d + "] typed decode costs ", " the raw parse (parse + decode vs parse)",

@@ -550,6 +550,7 @@ void bm_client(benchmark::State& st, const frame_set* s)
 struct js_result {
     std::map<std::string, double> rate; ///< events/s per set name
     std::string note;                    ///< Why it did not run, or the versions.
+    bool failed = false;                 ///< It ran and failed: the comparison is missing.
 };
 
 js_result run_js_peer()
@@ -588,6 +589,7 @@ js_result run_js_peer()
         double rate = 0;
         if (std::sscanf(line, "RESULT %255s %lf", name, &rate) == 2) r.rate[name] = rate;
     });
+    r.failed = !r.note.empty();
     std::filesystem::remove_all(tmp);
     return r;
 }
@@ -640,6 +642,25 @@ int main(int argc, char** argv)
                     js_rate == js.rate.end() ? "n/a" : std::to_string(static_cast<long>(js_rate->second)).c_str());
     }
 
+    // The README's events table: the C++ columns, the fast path and the client's ingest beside JS.
+    for (const auto& s : sets()) {
+        const std::string d = "[" + s.name + "] ";
+        reporter.record_rate(d + "boost::json::parse", "parse/" + s.name, "events/s");
+        reporter.record_rate(d + "typed (decode_event_frame + apply)", "full/" + s.name, "events/s");
+        const auto j = js.rate.find(s.name);
+        for (const auto& [path, what] : {std::pair{"fast/", "fast path"}, std::pair{"client/", "client ingest"}}) {
+            streamchat::bench::figure f{.name = d + what, .unit = "events/s", .peer_name = "stream-chat JS"};
+            if (const double r = reporter.rate(path + s.name); r > 0) f.value = r;
+            if (j != js.rate.end() && j->second > 0) {
+                f.peer = j->second;
+                if (f.value) f.ratio = *f.value / j->second;
+            } else {
+                f.note = js.note.empty() ? "no JS figure" : js.note;
+            }
+            streamchat::bench::record(f);
+        }
+    }
+
     std::printf("\nratios (same run, from events/s):\n");
     for (const auto& s : sets()) {
         const std::string d = "[" + s.name + "] ";
@@ -665,5 +686,11 @@ int main(int argc, char** argv)
                     rate, rate >= 1e6 ? "met" : rate >= 3e5 ? "acceptable, below target" : "NOT acceptable");
     }
     std::printf("\n");
-    return reporter.exit_code(); // a benchmark whose own check failed fails the run
+
+    const int rc = reporter.exit_code(); // a benchmark whose own check failed fails the run
+    if (js.failed) { // so does a JS peer that ran and failed: the comparison is missing
+        std::fprintf(stderr, "FAILED the JS peer: %s\n", js.note.c_str());
+        return 1;
+    }
+    return rc;
 }

@@ -149,6 +149,13 @@ int main(int argc, char** argv)
     benchmark::RunSpecifiedBenchmarks(&reporter);
     benchmark::Shutdown();
 
+    for (int c : conns)
+        for (int f : inflights) {
+            const std::string config = "conns " + std::to_string(c) + ", inflight " + std::to_string(f) + ": ";
+            reporter.record_rate(config + "keep-alive pool", pool_name(mode::keep_alive, c, f), "req/s");
+            reporter.record_rate(config + "new connection per request", pool_name(mode::reconnect, c, f), "req/s");
+        }
+
     std::printf("\nratios (same run, requests/s keep-alive over requests/s reconnect):\n");
     for (int c : conns)
         for (int f : inflights)

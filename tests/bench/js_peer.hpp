@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <sys/wait.h>
 
 namespace streamchat::bench {
 
@@ -38,7 +39,10 @@ inline std::string run_js_peer_command(const std::string& cmd, const std::functi
         on_line(line);
     }
     const int status = pclose(p);
-    return status == 0 ? std::string{} : "node exited with status " + std::to_string(status);
+    if (status == 0) return {};
+    if (status != -1 && WIFEXITED(status)) return "node exited with status " + std::to_string(WEXITSTATUS(status));
+    if (status != -1 && WIFSIGNALED(status)) return "node was killed by signal " + std::to_string(WTERMSIG(status));
+    return "node did not finish (pclose failed)";
 }
 
 } // namespace streamchat::bench

@@ -17,6 +17,7 @@
 //   bench_list [--channels N] [--runs R]      e.g. --channels 100000 --runs 5 for the 100,000-channel list
 
 #include "js_peer.hpp"
+#include "summary.hpp"
 
 #include <streamchat/channel_list.hpp>
 #include <streamchat/client.hpp>
@@ -76,8 +77,9 @@ double ms_since(clock_type::time_point t0)
     std::exit(1);
 }
 
-/// The JS peer's RESULT lines: name -> values.
-std::map<std::string, std::pair<double, double>> run_js(const emulator& emu, int runs, std::string& note)
+/// The JS peer's RESULT lines: name -> values. `failed`: it ran and failed (rather than being
+/// unavailable here).
+std::map<std::string, std::pair<double, double>> run_js(const emulator& emu, int runs, std::string& note, bool& failed)
 {
     std::map<std::string, std::pair<double, double>> out;
     const std::filesystem::path conformance = STREAMCHAT_CONFORMANCE_DIR;
@@ -92,6 +94,7 @@ std::map<std::string, std::pair<double, double>> run_js(const emulator& emu, int
         double a = 0, b = 0;
         if (std::sscanf(line, "RESULT %127s %lf %lf", name, &a, &b) == 3) out[name] = {a, b};
     });
+    failed = !note.empty();
     return out;
 }
 
@@ -118,7 +121,7 @@ void check_every_channel_once(const channel_list& list, int n)
 }
 
 asio::awaitable<void> run(const emulator& emu, int runs, int channels, std::map<std::string, std::pair<double, double>>& js,
-                          std::string& js_note)
+                          std::string& js_note, bool& js_failed)
 {
     auto ex = co_await asio::this_coro::executor;
     client_config cfg;
@@ -195,7 +198,7 @@ asio::awaitable<void> run(const emulator& emu, int runs, int channels, std::map<
 
     // The JS client, same emulator (it runs on its own thread), same user, same channels. Its
     // blocking child process leaves this thread idle meanwhile, which nothing here needs.
-    js = run_js(emu, runs, js_note);
+    js = run_js(emu, runs, js_note, js_failed);
     if (!js_note.empty()) std::printf("%s\n", js_note.c_str());
     auto js_p50 = [&](const char* k) { return js.contains(k) ? js[k].first : 0.0; };
     std::printf("\nside by side (p50, ms)               C++ SDK     stream-chat JS    JS / C++\n");
@@ -212,6 +215,52 @@ asio::awaitable<void> run(const emulator& emu, int runs, int channels, std::map<
                 "preloaded <= 1 ms p50: %.3f -> %s\n",
                 first_page.pct(0.5), first_page.pct(0.5) <= 5 ? "met" : "NOT met", cold.pct(0.5),
                 cold.pct(0.5) <= 5 ? "met" : "NOT met", preloaded.pct(0.5), preloaded.pct(0.5) <= 1 ? "met" : "NOT met");
+
+    // The README's channel list table.
+    using streamchat::bench::figure;
+    using streamchat::bench::record;
+    const std::string no_js = js_note.empty() ? "no JS figure" : js_note;
+    auto spread = [&](const stats& s) {
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "p95 %.3f, max %.3f ms, %zu runs", s.pct(0.95), s.pct(1.0), s.ms.size());
+        return std::string(buf);
+    };
+    auto beside_js = [&](const std::string& name, const stats& s, const char* js_key) {
+        figure f{.name = name, .value = s.pct(0.5), .unit = "ms", .peer_name = "stream-chat JS", .note = spread(s)};
+        if (const double j = js_p50(js_key); j > 0) {
+            f.peer = j;
+            if (s.pct(0.5) > 0) f.ratio = j / s.pct(0.5);
+        } else {
+            f.note += "; " + no_js;
+        }
+        record(f);
+    };
+    beside_js("first visible page p50 (C++: stages 1 + 2; JS: queryChannels)", first_page, "first_page");
+    beside_js("channel switch, cold p50 (C++: watch; JS: channel.watch())", cold, "cold_switch");
+    record({.name = "channel switch, preloaded p50", .value = preloaded.pct(0.5), .unit = "ms", .note = spread(preloaded)});
+    {
+        auto ms_text = [](double v) { return std::to_string(static_cast<long>(v + 0.5)) + " ms"; };
+        figure f{.name = "whole list: channels paged, each once", .value = static_cast<double>(list.size()),
+                 .unit = "channels", .peer_name = "stream-chat JS", .note = "C++ in " + ms_text(all_ms)};
+        if (js.contains("whole_list")) {
+            f.peer = js["whole_list"].first;
+            f.note += "; JS in " + ms_text(js["whole_list"].second) + ", stops at the offset cap";
+        } else {
+            f.note += "; " + no_js;
+        }
+        record(f);
+    }
+    {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "%llu pages (%llu offset, %llu keyset, %llu tie walks, %llu null walks) in %.0f ms",
+                      static_cast<unsigned long long>(m.pages), static_cast<unsigned long long>(m.offset_pages),
+                      static_cast<unsigned long long>(m.keyset_pages), static_cast<unsigned long long>(m.tie_walk_pages),
+                      static_cast<unsigned long long>(m.null_walk_pages), all_ms);
+        record({.name = "whole list: pages/s", .value = static_cast<double>(m.pages) * 1000.0 / all_ms,
+                .unit = "pages/s", .note = buf});
+    }
+    record({.name = "most channels watched at once", .value = static_cast<double>(c.metrics().watched_max),
+            .unit = "channels", .note = "budget " + std::to_string(cfg.watch.max_watched_channels)});
 }
 
 } // namespace
@@ -227,6 +276,8 @@ int main(int argc, char** argv)
         else if (flag == "--runs") runs = v;
         else die("unknown flag " + flag + " (use --channels N, --runs R)");
     }
+    // Two sizes run in one `make bench`: keep their rows apart in the summary.
+    streamchat::bench::summary_bench_name() = "list, " + std::to_string(channels) + " channels";
     asio::io_context server_ctx;
     emulator_config ecfg;
     ecfg.seed.users = 200;
@@ -245,11 +296,16 @@ int main(int argc, char** argv)
     std::exception_ptr failure;
     std::map<std::string, std::pair<double, double>> js;
     std::string js_note;
-    asio::co_spawn(ioc, run(emu, runs, channels, js, js_note), [&](std::exception_ptr e) { failure = e; });
+    bool js_failed = false;
+    asio::co_spawn(ioc, run(emu, runs, channels, js, js_note, js_failed), [&](std::exception_ptr e) { failure = e; });
     ioc.run();
     asio::post(server_ctx, [&] { emu.stop(); });
     guard.reset();
     server.join();
     if (failure) std::rethrow_exception(failure);
+    if (js_failed) { // the comparison is half of what this binary is for
+        std::fprintf(stderr, "FAILED the JS peer: %s\n", js_note.c_str());
+        return 1;
+    }
     return 0;
 }

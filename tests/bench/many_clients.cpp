@@ -16,6 +16,8 @@
 // Emulator functions run on the emulator's thread, client functions on their own io_context's
 // thread; this thread only orchestrates and measures.
 
+#include "summary.hpp"
+
 #include "emulator/store/store.hpp"
 
 #include <streamchat/client.hpp>
@@ -200,6 +202,23 @@ void print_row(const char* name, std::vector<double> v, const char* note = "")
     }
     std::printf("%-34s %6zu %9.1f %9.1f %9.1f %9.1f  %s\n", name, v.size(), percentile(v, 50), percentile(v, 95),
                 percentile(v, 99), v.back(), note);
+}
+
+/// Records p50 of `v` in the summary, with p95, p99 and max in the note.
+void record_ms(const std::string& name, std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    streamchat::bench::figure f{.name = name + " p50", .unit = "ms"};
+    if (v.empty()) {
+        f.note = "no samples";
+    } else {
+        f.value = percentile(v, 50);
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "p95 %.0f, p99 %.0f, max %.0f ms; n = %zu", percentile(v, 95), percentile(v, 99),
+                      v.back(), v.size());
+        f.note = buf;
+    }
+    streamchat::bench::record(f);
 }
 
 /// Runs `f` on `ioc`'s thread and returns its result; a call that does not come back within
@@ -431,9 +450,11 @@ bool wait_until(Pred done, clock_type::duration limit)
 
 struct check_list {
     int failed = 0;
+    int total = 0;
     void line(bool ok, const std::string& what)
     {
         std::printf("  [%s] %s\n", ok ? " ok " : "FAIL", what.c_str());
+        ++total;
         if (!ok) ++failed;
     }
 };
@@ -864,6 +885,21 @@ int main(int argc, char** argv)
     for (auto& th : client_threads) th.join();
     stop_server_thread();
     remove_db();
+
+    // The README's many-clients figures.
+    using streamchat::bench::record;
+    record_ms("connect (async_connect)", connect_ms);
+    record_ms("restart -> connection.recovered", recovered_rel_ms);
+    record({.name = "clients recovered", .value = static_cast<double>(N - static_cast<int>(not_recovered.size())),
+            .unit = "clients", .note = "of " + std::to_string(N)});
+    record({.name = "RSS, everyone connected and watching",
+            .value = static_cast<double>(rss_connected) / (1024.0 * 1024.0), .unit = "MiB"});
+    record({.name = "bytes per client (client and emulator side)",
+            .value = rss_connected > rss_before ? static_cast<double>(rss_connected - rss_before) / N : 0.0,
+            .unit = "B"});
+    record({.name = "checks passed", .value = static_cast<double>(checks.total - checks.failed), .unit = "checks",
+            .note = "of " + std::to_string(checks.total) +
+                    (checks.failed ? ": " + std::to_string(checks.failed) + " FAILED" : std::string())});
 
     std::printf("\n%s: %d check(s) failed\n", checks.failed ? "FAILED" : "PASSED", checks.failed);
     return checks.failed ? 1 : 0;

@@ -10,6 +10,7 @@
 // Targets: <= 400 bytes per summary; 100,000 channels in <= 64 MB RSS.
 
 #include "js_peer.hpp"
+#include "summary.hpp"
 
 #include <streamchat/channel_store.hpp>
 #include <streamchat/timestamp.hpp>
@@ -100,8 +101,9 @@ cpp_result measure_cpp(int n)
     return r;
 }
 
-/// bytes per channel by N, from the JS peer; empty when it did not run (`note` says why).
-std::map<int, double> run_js(std::string& note)
+/// bytes per channel by N, from the JS peer; empty when it did not run (`note` says why, and
+/// `failed` whether it ran and failed rather than being unavailable here).
+std::map<int, double> run_js(std::string& note, bool& failed)
 {
     std::map<int, double> out;
     const std::filesystem::path conformance = STREAMCHAT_CONFORMANCE_DIR;
@@ -115,6 +117,7 @@ std::map<int, double> run_js(std::string& note)
         double bytes = 0;
         if (std::sscanf(line, "RESULT %d %lf", &n, &bytes) == 2) out[n] = bytes;
     });
+    failed = !note.empty();
     return out;
 }
 
@@ -130,7 +133,8 @@ int main()
                     cpp[n].rss_mb);
     }
     std::string note;
-    const auto js = run_js(note);
+    bool js_failed = false;
+    const auto js = run_js(note, js_failed);
     if (!note.empty()) std::printf("%s\n", note.c_str());
     std::printf("\n%-10s %18s %14s %18s %10s\n", "channels", "C++ bytes/channel", "C++ RSS (MB)", "JS bytes/channel",
                 "JS / C++");
@@ -146,5 +150,23 @@ int main()
     std::printf("\ntargets: <= 400 bytes per summary: %.0f -> %s; 100,000 channels in <= 64 MB RSS: %.1f MB -> %s\n",
                 big.bytes_per_channel, big.bytes_per_channel <= 400 ? "met" : "NOT met", big.rss_mb,
                 big.rss_mb <= 64 ? "met" : "NOT met");
+
+    for (const auto& [n, r] : cpp) {
+        const std::string channels = std::to_string(n) + " channels";
+        streamchat::bench::figure f{.name = channels + ": heap bytes per channel", .value = r.bytes_per_channel,
+                                    .unit = "B", .peer_name = "stream-chat JS"};
+        if (const auto j = js.find(n); j != js.end() && r.bytes_per_channel > 0) {
+            f.peer = j->second;
+            f.ratio = j->second / r.bytes_per_channel;
+        } else {
+            f.note = note.empty() ? "no JS figure" : note;
+        }
+        streamchat::bench::record(f);
+        streamchat::bench::record({.name = channels + ": C++ process RSS", .value = r.rss_mb, .unit = "MB"});
+    }
+    if (js_failed) { // the comparison is what this binary is for
+        std::fprintf(stderr, "FAILED the JS peer: %s\n", note.c_str());
+        return 1;
+    }
     return 0;
 }

@@ -4,6 +4,9 @@
 // A console reporter that also remembers each benchmark's items/s, so a binary can print the
 // ratios between benchmarks measured side by side in the same run ("typed decode costs 2.1x the
 // raw parse"). Ratios come from items/s: every benchmark here counts its own unit of work.
+// Ratios and the figures a binary records also go to the summary sink (summary.hpp).
+
+#include "summary.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -47,17 +50,34 @@ public:
         return it == rate_.end() ? 0.0 : it->second;
     }
 
-    /// Prints "<before>X.XXx<after>" with X = rate(fast) / rate(slow), or says why it cannot.
+    /// Prints "<before>X.XXx<after>" with X = rate(fast) / rate(slow), or says why it cannot, and
+    /// records it in the summary as "<before>...<after>".
     bool print_ratio(const std::string& before, const std::string& after, const std::string& fast,
                      const std::string& slow) const
     {
         const double f = rate(fast), s = rate(slow);
+        figure fig{.name = before + "..." + after, .unit = "x"};
         if (f <= 0 || s <= 0) {
             std::printf("%sn/a%s (%s or %s did not run)\n", before.c_str(), after.c_str(), fast.c_str(), slow.c_str());
+            fig.note = fast + " or " + slow + " did not run";
+            record(fig);
             return false;
         }
         std::printf("%s%.2fx%s\n", before.c_str(), f / s, after.c_str());
+        fig.value = f / s;
+        record(fig);
         return true;
+    }
+
+    /// Records items/s of benchmark `name` in the summary as `figure_name`, in `unit` (what an
+    /// item is: "frames/s", "req/s"), or that it did not run.
+    void record_rate(const std::string& figure_name, const std::string& name, const std::string& unit,
+                     const std::string& note = {}) const
+    {
+        figure fig{.name = figure_name, .unit = unit, .note = note};
+        if (const double r = rate(name); r > 0) fig.value = r;
+        else fig.note = name + " did not run";
+        record(fig);
     }
 
     /// "name: why" of every benchmark that stopped with an error (its own check failed).

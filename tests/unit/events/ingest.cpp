@@ -94,6 +94,9 @@ batch_config window(std::chrono::milliseconds w, bool compact = true)
     return c;
 }
 
+/// The i-th batch polled (the queue is a list).
+const event_batch& at(const fifo<event_batch>& q, std::size_t i) { return *std::next(q.begin(), static_cast<std::ptrdiff_t>(i)); }
+
 struct fixture {
     channel_store store{own};
     event_ingest in;
@@ -120,9 +123,9 @@ TEST_CASE("ingest: an unwatched channel's messages reach its summary at once, an
     CHECK(f.out.empty()); // the window is still open
     f.in.poll(t0 + 100ms, f.out);
     REQUIRE(f.out.size() == 1);
-    CHECK(f.out[0].events.empty());
-    CHECK(f.out[0].summaries_changed == std::vector<std::string>{"messaging:a", "messaging:b"});
-    CHECK(f.out[0].first_received == t0);
+    CHECK(at(f.out, 0).events.empty());
+    CHECK(at(f.out, 0).summaries_changed == std::vector<std::string>{"messaging:a", "messaging:b"});
+    CHECK(at(f.out, 0).first_received == t0);
     CHECK(f.in.metrics().compact == 3);
     CHECK(f.in.metrics().applied == 3);
 
@@ -131,7 +134,7 @@ TEST_CASE("ingest: an unwatched channel's messages reach its summary at once, an
     f.in.flush();
     f.in.poll(t0 + 200ms, f.out);
     REQUIRE(f.out.size() == 2);
-    CHECK(f.out[1].summaries_changed == std::vector<std::string>{"messaging:a"});
+    CHECK(at(f.out, 1).summaries_changed == std::vector<std::string>{"messaging:a"});
 }
 
 TEST_CASE("ingest: a materialised channel's events are typed and applied when the batch closes")
@@ -141,9 +144,9 @@ TEST_CASE("ingest: a materialised channel's events are typed and applied when th
     CHECK(f.store.state("messaging:full")->messages.empty()); // not yet
     f.in.poll(t0 + 100ms, f.out);
     REQUIRE(f.out.size() == 1);
-    REQUIRE(f.out[0].events.size() == 1);
-    CHECK(f.out[0].events[0].type == event_type::message_new);
-    CHECK(f.out[0].summaries_changed.empty());
+    REQUIRE(at(f.out, 0).events.size() == 1);
+    CHECK(at(f.out, 0).events[0].type == event_type::message_new);
+    CHECK(at(f.out, 0).summaries_changed.empty());
     REQUIRE(f.store.state("messaging:full")->messages.size() == 1);
     CHECK(f.in.metrics().compact == 0);
 }
@@ -159,10 +162,10 @@ TEST_CASE("ingest: a channel with a typed event waiting keeps its later events b
     CHECK(f.in.on_frame(message_new("messaging:b", "m2", 3), t0 + 2ms) == frame_outcome::applied);
     f.in.poll(t0 + 100ms, f.out);
     REQUIRE(f.out.size() == 1);
-    REQUIRE(f.out[0].events.size() == 2);
-    CHECK(f.out[0].events[0].type == event_type::channel_updated);
-    CHECK(f.out[0].events[1].type == event_type::message_new);
-    CHECK(f.out[0].summaries_changed == std::vector<std::string>{"messaging:b"});
+    REQUIRE(at(f.out, 0).events.size() == 2);
+    CHECK(at(f.out, 0).events[0].type == event_type::channel_updated);
+    CHECK(at(f.out, 0).events[1].type == event_type::message_new);
+    CHECK(at(f.out, 0).summaries_changed == std::vector<std::string>{"messaging:b"});
     CHECK(f.store.summary("messaging:a")->name == "Renamed");
     CHECK(f.store.summary("messaging:a")->last_message_id == "m1");
 
@@ -197,7 +200,7 @@ TEST_CASE("ingest: with compact_unwatched off every event is typed")
     CHECK(f.store.summary("messaging:a")->unread_count == 1);
     f.in.poll(t0 + 100ms, f.out);
     REQUIRE(f.out.size() == 1);
-    CHECK(f.out[0].events.size() == 1);
+    CHECK(at(f.out, 0).events.size() == 1);
     CHECK(f.store.summary("messaging:a")->unread_count == 2);
 }
 
