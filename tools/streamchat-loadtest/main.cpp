@@ -283,6 +283,37 @@ void on_delivery(shared_state& st, user_slot& u, const streamchat::message& m, s
     w.at(st.second_of(slot.sent_ns)).latency.record(latency);
 }
 
+/// Marks the messages `u`'s store holds for its channels as delivered: a recovery that re-queried
+/// a channel (or re-watched it with no /sync possible) brings them as state, not as events.
+/// `now` >= 0 records their latency as recovered; returns how many were new.
+std::uint64_t absorb_store(shared_state& st, user_slot& u, std::int64_t now)
+{
+    std::uint64_t found = 0;
+    if (!u.c) return 0;
+    for (auto ci : u.channels) {
+        const auto* state = u.c->channels().state(st.channels[ci].cid);
+        if (!state) continue;
+        const int pos = member_position(st.channels[ci], u.index);
+        if (pos < 0) continue;
+        const std::uint64_t bit = std::uint64_t{1} << pos;
+        for (const auto& m : state->messages) {
+            const auto seq = seq_of(m.text);
+            if (!seq || *seq >= st.ledger_capacity || !st.ledger[*seq].filled.load(std::memory_order_acquire)) continue;
+            auto& slot = st.ledger[*seq];
+            if (slot.channel != ci || (st.o.ignore_deliveries > 0 && st.ignored_before(*seq, u.index))) continue;
+            if (slot.delivered.fetch_or(bit, std::memory_order_acq_rel) & bit) continue;
+            ++found;
+            if (now >= 0) {
+                st.deliveries.fetch_add(1, std::memory_order_relaxed);
+                ++u.w->at(st.second_of(now)).delivered;
+                ++u.w->recovered_count;
+                u.w->recovered.record(std::chrono::nanoseconds(std::max<std::int64_t>(0, now - slot.sent_ns)));
+            }
+        }
+    }
+    return found;
+}
+
 // ------------------------------------------------------------------ per user
 
 void spawn_status_loop(shared_state& st, user_slot& u)
@@ -331,8 +362,11 @@ void spawn_receive_loop(shared_state& st, user_slot& u)
                 auto r = co_await u.c->async_receive(tuple_token);
                 if (std::get<0>(r)) co_return;
                 const auto now = st.now_ns();
-                for (const auto& e : std::get<1>(r).events)
+                for (const auto& e : std::get<1>(r).events) {
                     if (e.type == streamchat::event_type::message_new && e.message) on_delivery(st, u, *e.message, now);
+                    else if (e.type == streamchat::event_type::connection_recovered && !st.closed.load())
+                        absorb_store(st, u, now);
+                }
             }
         },
         asio::detached);
@@ -895,23 +929,7 @@ int run(options o)
                               static_cast<double>(self_usage.ru_utime.tv_usec + self_usage.ru_stime.tv_usec) / 1e6;
     for (auto& w : workers)
         run_on(w->ioc, "store walk", [&st, w = w.get()] {
-            for (auto* u : w->users) {
-                if (!u->c) continue;
-                for (auto ci : u->channels) {
-                    const auto* state = u->c->channels().state(st.channels[ci].cid);
-                    if (!state) continue;
-                    for (const auto& m : state->messages) {
-                        const auto seq = seq_of(m.text);
-                        if (!seq || *seq >= st.ledger_capacity || !st.ledger[*seq].filled.load()) continue;
-                        auto& slot = st.ledger[*seq];
-                        if (slot.channel != ci) continue;
-                        const int pos = member_position(st.channels[ci], u->index);
-                        if (pos < 0 || (st.o.ignore_deliveries > 0 && st.ignored_before(*seq, u->index))) continue;
-                        const std::uint64_t bit = std::uint64_t{1} << pos;
-                        if (!(slot.delivered.fetch_or(bit) & bit)) ++w->store_recovered;
-                    }
-                }
-            }
+            for (auto* u : w->users) w->store_recovered += absorb_store(st, *u, -1);
             return 0;
         });
     std::uint64_t sent_ok = 0, send_failed = 0, in_flight = 0, expected = 0, delivered_expected = 0, lost = 0, extra = 0;
