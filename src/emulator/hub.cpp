@@ -19,7 +19,7 @@ std::string hub::add_connection(std::string user_id, sender send)
 {
     std::string id = detail::make_uuid_v4();
     user_connections_[user_id].insert(id);
-    connections_.emplace(id, connection{std::move(user_id), std::move(send), {}});
+    connections_.emplace(id, std::make_shared<connection>(connection{std::move(user_id), std::move(send), {}}));
     return id;
 }
 
@@ -27,8 +27,9 @@ void hub::remove_connection(const std::string& connection_id)
 {
     auto it = connections_.find(connection_id);
     if (it == connections_.end()) return;
-    const std::string user = it->second.user_id;
-    const auto cids = std::move(it->second.watching);
+    it->second->open = false;
+    const std::string user = it->second->user_id;
+    const auto cids = std::move(it->second->watching);
     connections_.erase(it);
     if (auto u = user_connections_.find(user); u != user_connections_.end()) {
         u->second.erase(connection_id);
@@ -53,7 +54,7 @@ void hub::remove_connection(const std::string& connection_id)
         ev["user"] = *shown_user;
         ev["watcher_count"] = watcher_count(cid);
         ev["created_at"] = now;
-        to_watchers(cid, [&](const std::string&) { return ev; });
+        to_watchers(cid, std::make_shared<const std::string>(json::serialize(ev)));
     }
 }
 
@@ -62,15 +63,15 @@ bool hub::has_connection(const std::string& connection_id) const { return connec
 std::string hub::user_of(const std::string& connection_id) const
 {
     auto it = connections_.find(connection_id);
-    return it == connections_.end() ? std::string{} : it->second.user_id;
+    return it == connections_.end() ? std::string{} : it->second->user_id;
 }
 
 bool hub::watch(const std::string& connection_id, const std::string& cid)
 {
     auto it = connections_.find(connection_id);
     if (it == connections_.end()) return false;
-    const bool was_watching = user_watches(it->second.user_id, cid);
-    it->second.watching.insert(cid);
+    const bool was_watching = user_watches(it->second->user_id, cid);
+    it->second->watching.insert(cid);
     cid_connections_[cid].insert(connection_id);
     return !was_watching;
 }
@@ -78,12 +79,12 @@ bool hub::watch(const std::string& connection_id, const std::string& cid)
 bool hub::unwatch(const std::string& connection_id, const std::string& cid)
 {
     auto it = connections_.find(connection_id);
-    if (it == connections_.end() || !it->second.watching.erase(cid)) return false;
+    if (it == connections_.end() || !it->second->watching.erase(cid)) return false;
     if (auto c = cid_connections_.find(cid); c != cid_connections_.end()) {
         c->second.erase(connection_id);
         if (c->second.empty()) cid_connections_.erase(c);
     }
-    return !user_watches(it->second.user_id, cid);
+    return !user_watches(it->second->user_id, cid);
 }
 
 std::size_t hub::watcher_count(const std::string& cid) const { return watchers(cid).size(); }
@@ -93,10 +94,11 @@ std::vector<std::string> hub::watchers(const std::string& cid) const
     std::vector<std::string> out;
     auto c = cid_connections_.find(cid);
     if (c == cid_connections_.end()) return out;
-    std::unordered_set<std::string> seen;
+    // Users are few per channel: a scan of what is already listed beats hashing each id.
+    out.reserve(c->second.size());
     for (const auto& conn : c->second) {
-        const auto& user = connections_.at(conn).user_id;
-        if (seen.insert(user).second) out.push_back(user);
+        const auto& user = connections_.at(conn)->user_id;
+        if (std::find(out.begin(), out.end(), user) == out.end()) out.push_back(user);
     }
     return out;
 }
@@ -106,7 +108,16 @@ bool hub::user_watches(const std::string& user_id, const std::string& cid) const
     auto u = user_connections_.find(user_id);
     if (u == user_connections_.end()) return false;
     for (const auto& conn : u->second)
-        if (connections_.at(conn).watching.contains(cid)) return true;
+        if (connections_.at(conn)->watching.contains(cid)) return true;
+    return false;
+}
+
+bool hub::has_connection_not_watching(const std::string& user_id, const std::string& cid) const
+{
+    auto u = user_connections_.find(user_id);
+    if (u == user_connections_.end()) return false;
+    for (const auto& conn : u->second)
+        if (!connections_.at(conn)->watching.contains(cid)) return true;
     return false;
 }
 
@@ -118,37 +129,87 @@ void hub::deliver(connection& c, const json::object& event)
     c.send(std::make_shared<const std::string>(json::serialize(event)));
 }
 
+void hub::send_to(connection& c, const std::shared_ptr<const std::string>& frame)
+{
+    if (!c.open) return;
+    ++frames_sent_;
+    c.send(frame);
+}
+
+std::vector<hub::connection_ptr> hub::watching_snapshot(const std::string& cid) const
+{
+    std::vector<connection_ptr> out;
+    auto c = cid_connections_.find(cid);
+    if (c == cid_connections_.end()) return out;
+    out.reserve(c->second.size());
+    for (const auto& id : c->second)
+        if (auto it = connections_.find(id); it != connections_.end()) out.push_back(it->second);
+    // A user's connections side by side, so each user's copy is built once and shared.
+    std::sort(out.begin(), out.end(), [](const connection_ptr& a, const connection_ptr& b) { return a->user_id < b->user_id; });
+    return out;
+}
+
+std::shared_ptr<const std::string> hub::spliced(std::string_view head, const std::string& user, const tail_writer& tail)
+{
+    std::string text;
+    text.reserve(head.size() + 96);
+    text.append(head);
+    tail(user, text);
+    return std::make_shared<const std::string>(std::move(text));
+}
+
 void hub::to_watchers(const std::string& cid, const personalise& make)
 {
-    auto c = cid_connections_.find(cid);
-    if (c == cid_connections_.end()) return;
-    // Copy: a sender may close its connection synchronously and change the set.
-    const std::vector<std::string> conns(c->second.begin(), c->second.end());
-    std::unordered_map<std::string, std::shared_ptr<const std::string>> per_user;
-    for (const auto& id : conns) {
-        auto it = connections_.find(id);
-        if (it == connections_.end()) continue;
-        auto& frame = per_user[it->second.user_id];
-        if (!frame) frame = std::make_shared<const std::string>(json::serialize(make(it->second.user_id)));
-        ++frames_sent_;
-        it->second.send(frame);
+    const auto conns = watching_snapshot(cid);
+    std::shared_ptr<const std::string> frame;
+    for (std::size_t i = 0; i < conns.size(); ++i) {
+        if (i == 0 || conns[i]->user_id != conns[i - 1]->user_id) frame.reset();
+        if (!conns[i]->open) continue;
+        if (!frame) frame = std::make_shared<const std::string>(json::serialize(make(conns[i]->user_id)));
+        send_to(*conns[i], frame);
+    }
+}
+
+void hub::to_watchers(const std::string& cid, const std::shared_ptr<const std::string>& frame)
+{
+    for (const auto& c : watching_snapshot(cid)) send_to(*c, frame);
+}
+
+void hub::to_watchers(const std::string& cid, std::string_view head, const tail_writer& tail)
+{
+    const auto conns = watching_snapshot(cid);
+    std::shared_ptr<const std::string> frame;
+    for (std::size_t i = 0; i < conns.size(); ++i) {
+        if (i == 0 || conns[i]->user_id != conns[i - 1]->user_id) frame.reset();
+        if (!conns[i]->open) continue;
+        if (!frame) frame = spliced(head, conns[i]->user_id, tail);
+        send_to(*conns[i], frame);
     }
 }
 
 void hub::to_members_not_watching(const std::string& cid, const std::vector<std::string>& user_ids,
                                   const personalise& make)
 {
+    to_members_not_watching(cid, user_ids, {}, [&](const std::string& user, std::string& out) {
+        out += json::serialize(make(user));
+    });
+}
+
+void hub::to_members_not_watching(const std::string& cid, const std::vector<std::string>& user_ids,
+                                  std::string_view head, const tail_writer& tail)
+{
+    std::vector<connection_ptr> conns;
     for (const auto& user : user_ids) {
         auto u = user_connections_.find(user);
         if (u == user_connections_.end()) continue;
+        conns.clear();
+        for (const auto& id : u->second)
+            if (auto it = connections_.find(id); it != connections_.end()) conns.push_back(it->second);
         std::shared_ptr<const std::string> frame;
-        const std::vector<std::string> conns(u->second.begin(), u->second.end());
-        for (const auto& id : conns) {
-            auto it = connections_.find(id);
-            if (it == connections_.end() || it->second.watching.contains(cid)) continue;
-            if (!frame) frame = std::make_shared<const std::string>(json::serialize(make(user)));
-            ++frames_sent_;
-            it->second.send(frame);
+        for (const auto& c : conns) {
+            if (!c->open || c->watching.contains(cid)) continue;
+            if (!frame) frame = spliced(head, user, tail);
+            send_to(*c, frame);
         }
     }
 }
@@ -158,25 +219,19 @@ void hub::to_user(const std::string& user_id, const json::object& event)
     auto u = user_connections_.find(user_id);
     if (u == user_connections_.end()) return;
     auto frame = std::make_shared<const std::string>(json::serialize(event));
-    const std::vector<std::string> conns(u->second.begin(), u->second.end());
-    for (const auto& id : conns) {
-        auto it = connections_.find(id);
-        if (it == connections_.end()) continue;
-        ++frames_sent_;
-        it->second.send(frame);
-    }
+    std::vector<connection_ptr> conns;
+    for (const auto& id : u->second)
+        if (auto it = connections_.find(id); it != connections_.end()) conns.push_back(it->second);
+    for (const auto& c : conns) send_to(*c, frame);
 }
 
 void hub::to_everyone(const personalise& make)
 {
-    std::vector<std::string> conns;
+    std::vector<connection_ptr> conns;
     conns.reserve(connections_.size());
-    for (const auto& [id, c] : connections_) conns.push_back(id);
-    for (const auto& id : conns) {
-        auto it = connections_.find(id);
-        if (it == connections_.end()) continue;
-        deliver(it->second, make(it->second.user_id));
-    }
+    for (const auto& [id, c] : connections_) conns.push_back(c);
+    for (const auto& c : conns)
+        if (c->open) deliver(*c, make(c->user_id));
 }
 
 std::vector<std::string> hub::watched_by(const std::string& user_id) const
@@ -186,7 +241,7 @@ std::vector<std::string> hub::watched_by(const std::string& user_id) const
     if (it == user_connections_.end()) return out;
     for (const auto& id : it->second)
         if (auto c = connections_.find(id); c != connections_.end())
-            out.insert(out.end(), c->second.watching.begin(), c->second.watching.end());
+            out.insert(out.end(), c->second->watching.begin(), c->second->watching.end());
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;

@@ -24,6 +24,9 @@ public:
     using sender = std::function<void(std::shared_ptr<const std::string> frame)>;
     /// Builds one recipient's copy of an event (unread counts are per user, docs/protocol.md §6.1).
     using personalise = std::function<boost::json::object(const std::string& user_id)>;
+    /// Writes the end of one recipient's copy of an event after the head all recipients share:
+    /// its per-user members (`,"unread_count":3`…) and the closing brace.
+    using tail_writer = std::function<void(const std::string& user_id, std::string& out)>;
 
     /// Renders the `user` of the events the hub builds itself (`user.watching.stop` when a
     /// connection closes); the spec's UserWatchingStopEvent wants a full user.
@@ -66,9 +69,21 @@ public:
 
     /// Channel event: every connection watching `cid` gets its user's copy.
     void to_watchers(const std::string& cid, const personalise& make);
+    /// Channel event that is the same for everyone: every watching connection gets `frame`.
+    void to_watchers(const std::string& cid, const std::shared_ptr<const std::string>& frame);
+    /// Channel event with per-user members: each watching user's frame is `head` (the event's
+    /// JSON text without its closing brace) followed by what `tail` writes for that user. The
+    /// shared part is serialised once per event instead of once per recipient.
+    void to_watchers(const std::string& cid, std::string_view head, const tail_writer& tail);
     /// Notification event: every connection of the listed users that does *not* watch `cid`.
     void to_members_not_watching(const std::string& cid, const std::vector<std::string>& user_ids,
                                  const personalise& make);
+    /// The same as text: `head` + `tail(user)` (see to_watchers).
+    void to_members_not_watching(const std::string& cid, const std::vector<std::string>& user_ids,
+                                 std::string_view head, const tail_writer& tail);
+    /// True when `user_id` has a connection that does not watch `cid` (one that
+    /// to_members_not_watching would reach).
+    bool has_connection_not_watching(const std::string& user_id, const std::string& cid) const;
     /// Every connection of `user_id` (notification.mark_read, health checks, …).
     void to_user(const std::string& user_id, const boost::json::object& event);
     /// Every connection (used for presence broadcasts in tests and tools).
@@ -82,10 +97,20 @@ private:
         std::string user_id;
         sender send;
         std::unordered_set<std::string> watching;
+        bool open = true; ///< False once removed: a snapshot taken before skips it.
     };
+    using connection_ptr = std::shared_ptr<connection>;
     void deliver(connection& c, const boost::json::object& event);
+    /// The open connections watching `cid`, grouped by user (a sender may close connections
+    /// while a fan-out runs, so fan-outs walk a snapshot).
+    std::vector<connection_ptr> watching_snapshot(const std::string& cid) const;
+    /// Hands `frame` to `c` unless it closed meanwhile.
+    void send_to(connection& c, const std::shared_ptr<const std::string>& frame);
+    /// `head` + `tail(user)` as a frame.
+    static std::shared_ptr<const std::string> spliced(std::string_view head, const std::string& user,
+                                                      const tail_writer& tail);
 
-    std::unordered_map<std::string, connection> connections_;
+    std::unordered_map<std::string, connection_ptr> connections_;
     std::unordered_map<std::string, std::unordered_set<std::string>> user_connections_;
     std::unordered_map<std::string, std::unordered_set<std::string>> cid_connections_;
     std::size_t frames_sent_ = 0;

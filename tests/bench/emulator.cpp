@@ -8,7 +8,12 @@
 //    seeded store. The first page also runs the previous way (handler_only/first_page_per_channel,
 //    support/emulator_reference: queries per channel, rows → SDK model → JSON DOM → text), so
 //    the gain is measured in the same run. Pages are reported as pages/s.
-//  - WebSocket fan-out: N = 1, 10, 100 watchers (distinct users, one /connect WebSocket each,
+//  - sendMessage through the handlers (emu::handle, sans-io hub whose senders count bytes): 5,000
+//    users online, each a member of 5 channels it watches; every send reaches 5 connections.
+//    Reported as sends/s (items), frames/s and bytes/frame; it fails when the watchers did not get
+//    5 frames per send, or when a checked send's frames are not message.new with each member's
+//    unread totals as the store counts them.
+//  - WebSocket fan-out: N = 1, 5, 10, 100 watchers (distinct users, one /connect WebSocket each,
 //    watching one livestream channel), one sender posting messages one after the other with
 //    rest_client; counted until every watcher received every message.new.
 // Client, server and the io_context all run in the benchmark thread, so every figure is the cost
@@ -301,6 +306,191 @@ void bm_handler(benchmark::State& st, page_kind k, bool per_channel)
         benchmark::Counter(static_cast<double>(st.iterations() * page_size), benchmark::Counter::kIsRate);
 }
 
+// ------------------------------------------------------------------ sending, handlers only
+
+// POST /channels/{type}/{id}/message straight into emu::handle() with the realtime fan-out of a
+// load test: 5,000 users, each online (one connection) and a member of 5 of the 5,000 channels,
+// all of which it watches. Senders only count frames and bytes, so the figure is the data plane's
+// cost per message: validation, the writes, rendering the event and fanning it out.
+constexpr int send_users = 5000;
+constexpr int send_channels = 5000;
+constexpr int send_members = 5;
+
+struct send_world {
+    streamchat::emulator_config cfg;
+    std::unique_ptr<emu::store> db;
+    emu::hub realtime;
+    std::optional<emu::context> ctx;
+    std::vector<std::vector<std::string>> members; ///< user ids of each channel's members
+    long frames = 0;
+    std::size_t bytes = 0;
+    std::vector<std::string> last_frame; ///< per user: the newest frame, when `keep` is set
+    bool keep = false;
+    long next_id = 0;
+    std::string error;
+};
+
+std::string send_user(int i) { return "load-" + std::to_string(i); }
+std::string send_channel(int i) { return "load-" + std::to_string(i); }
+
+send_world& the_send_world()
+{
+    static send_world w = [] {
+        send_world out;
+        out.cfg.db_path = ":memory:";
+        out.db = emu::open_store(out.cfg, out.error);
+        if (!out.db) return out;
+        try {
+            emu::store::transaction tx(*out.db);
+            const emu::nanos t0 = 1'735'689'600LL * 1'000'000'000LL; // 2025-01-01
+            for (int u = 0; u < send_users; ++u) {
+                emu::user_row row;
+                row.id = send_user(u);
+                row.name = "Load user " + std::to_string(u);
+                row.created_at = row.updated_at = t0;
+                out.db->put_user(row);
+            }
+            out.members.resize(send_channels);
+            for (int c = 0; c < send_channels; ++c) {
+                emu::channel_row ch;
+                ch.type = "messaging";
+                ch.id = send_channel(c);
+                ch.cid = "messaging:" + ch.id;
+                ch.created_by_id = send_user(c % send_users);
+                ch.created_at = ch.updated_at = t0 + c;
+                out.db->insert_channel(ch);
+                // Members c, c + 1000, …: distinct, and every user ends up in 5 channels.
+                for (int k = 0; k < send_members; ++k) {
+                    emu::member_row m;
+                    m.cid = ch.cid;
+                    m.user_id = send_user((c + k * (send_users / send_members)) % send_users);
+                    m.created_at = m.updated_at = t0 + c;
+                    out.db->add_member(m);
+                    out.members[static_cast<std::size_t>(c)].push_back(m.user_id);
+                }
+            }
+            tx.commit();
+        } catch (const std::exception& e) {
+            out.error = std::string("seeding: ") + e.what();
+            out.db.reset();
+        }
+        return out;
+    }();
+    if (w.db && !w.ctx) {
+        w.ctx.emplace(emu::context{*w.db, w.realtime, w.cfg});
+        w.last_frame.resize(send_users);
+        std::vector<std::string> conn(send_users);
+        for (int u = 0; u < send_users; ++u)
+            conn[static_cast<std::size_t>(u)] =
+                w.realtime.add_connection(send_user(u), [self = &w, u](std::shared_ptr<const std::string> f) {
+                    ++self->frames;
+                    self->bytes += f->size();
+                    if (self->keep) self->last_frame[static_cast<std::size_t>(u)] = *f;
+                });
+        for (int c = 0; c < send_channels; ++c)
+            for (int k = 0; k < send_members; ++k)
+                w.realtime.watch(conn[static_cast<std::size_t>((c + k * (send_users / send_members)) % send_users)],
+                                 "messaging:" + send_channel(c));
+    }
+    return w;
+}
+
+/// Posts message `n` (channel n mod 5,000, authors in turn); the status, and the body on failure.
+int post_one(send_world& w, long n, std::string* body = nullptr)
+{
+    const auto c = static_cast<std::size_t>(n % send_channels);
+    const auto& members = w.members[c];
+    emu::api_request req;
+    req.method = "POST";
+    req.path = "/channels/messaging/" + send_channel(static_cast<int>(c)) + "/message";
+    const long id = ++w.next_id;
+    req.body = R"({"message":{"id":"bench-msg-)" + std::to_string(id) + R"(","text":"load test message )" +
+               std::to_string(id) + R"("}})";
+    req.who.user_id = members[static_cast<std::size_t>(n / send_channels) % members.size()];
+    req.now = std::chrono::system_clock::now();
+    emu::api_response res = emu::handle(req, *w.ctx);
+    const int status = res.status;
+    if (body) *body = emu::body_text(std::move(res));
+    return status;
+}
+
+/// "" when one send reached each member's connection as a message.new with the member's unread
+/// totals as the store counts them; else what is wrong. Outside the timed loop.
+std::string check_send(send_world& w, long n)
+{
+    const auto c = static_cast<std::size_t>(n % send_channels);
+    w.keep = true;
+    for (auto& f : w.last_frame) f.clear();
+    const long frames_before = w.frames;
+    std::string body;
+    const int status = post_one(w, n, &body);
+    w.keep = false;
+    if (status != 201) return "send answered " + std::to_string(status) + ": " + body.substr(0, 300);
+    if (w.frames - frames_before != send_members)
+        return "one send gave " + std::to_string(w.frames - frames_before) + " frames for " +
+               std::to_string(send_members) + " watchers";
+    json::error_code ec;
+    const json::value answer = json::parse(body, ec);
+    if (ec || !answer.is_object() || !answer.get_object().contains("message")) return "bad answer: " + body.substr(0, 300);
+    for (const auto& user : w.members[c]) {
+        const int u = std::stoi(user.substr(5));
+        const std::string& text = w.last_frame[static_cast<std::size_t>(u)];
+        const json::value v = json::parse(text, ec);
+        if (ec || !v.is_object()) return user + " got invalid JSON: " + text.substr(0, 300);
+        const auto& ev = v.get_object();
+        if (!ev.contains("type") || ev.at("type") != "message.new") return user + " got " + text.substr(0, 200);
+        if (!ev.contains("message") || ev.at("message").at("id") != answer.at("message").at("id"))
+            return user + "'s message.new carries another message";
+        auto s = w.db->use("SELECT COALESCE(SUM(unread_messages), 0), COALESCE(SUM(unread_messages > 0), 0) "
+                           "FROM members WHERE user_id = ?1");
+        s->bind(1, user);
+        s->step();
+        if (!ev.contains("total_unread_count") || ev.at("total_unread_count") != s->int64(0) ||
+            !ev.contains("unread_count") || ev.at("unread_count") != s->int64(0) || !ev.contains("unread_channels") ||
+            ev.at("unread_channels") != s->int64(1))
+            return user + "'s unread totals differ from the store's: " + text.substr(text.size() > 200 ? text.size() - 200 : 0);
+    }
+    return {};
+}
+
+void bm_send_handler(benchmark::State& st)
+{
+    send_world& w = the_send_world();
+    if (!w.db) {
+        st.SkipWithError(("send store: " + w.error).c_str());
+        return;
+    }
+    static long n = 0;
+    if (auto why = check_send(w, n++); !why.empty()) {
+        st.SkipWithError(why.c_str());
+        return;
+    }
+    const long frames_before = w.frames;
+    const std::size_t bytes_before = w.bytes;
+    long sends = 0;
+    for (auto _ : st) {
+        if (const int status = post_one(w, n++); status != 201) {
+            std::string body;
+            post_one(w, n++, &body);
+            st.SkipWithError(("send answered " + std::to_string(status) + ": " + body.substr(0, 300)).c_str());
+            return;
+        }
+        ++sends;
+    }
+    const long frames = w.frames - frames_before;
+    if (frames != sends * send_members) {
+        st.SkipWithError(("watchers received " + std::to_string(frames) + " frames for " + std::to_string(sends) +
+                          " sends (" + std::to_string(send_members) + " each)").c_str());
+        return;
+    }
+    st.SetItemsProcessed(sends);
+    st.counters["sends/s"] = benchmark::Counter(static_cast<double>(sends), benchmark::Counter::kIsRate);
+    st.counters["frames/s"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+    st.counters["bytes/frame"] = frames ? static_cast<double>(w.bytes - bytes_before) / static_cast<double>(frames) : 0;
+}
+
+const char* const send_handler_name = "handler_only/send_message_5_watchers";
+
 // ------------------------------------------------------------------ WebSocket fan-out
 
 /// One watcher: a /connect WebSocket that counts the message.new frames it receives.
@@ -537,7 +727,9 @@ int main(int argc, char** argv)
             ->MinTime(0.5)->UseRealTime()->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark(per_channel_page_name, bm_handler, page_kind::first, true)
         ->MinTime(0.5)->UseRealTime()->Unit(benchmark::kMicrosecond);
-    const int fanouts[] = {1, 10, 100};
+    benchmark::RegisterBenchmark(send_handler_name, bm_send_handler)
+        ->MinTime(1.0)->UseRealTime()->Unit(benchmark::kMicrosecond);
+    const int fanouts[] = {1, 5, 10, 100};
     for (int n : fanouts)
         benchmark::RegisterBenchmark(("ws_fanout/watchers:" + std::to_string(n)).c_str(), bm_fanout, n)
             ->MinTime(0.5)->UseRealTime()->Unit(benchmark::kMicrosecond);
@@ -547,13 +739,38 @@ int main(int argc, char** argv)
     benchmark::Shutdown();
 
     std::printf("\nqueryChannels, message_limit 1, 30 channels, member of 5,000 channels (first page):\n");
-    const auto pages = [&](const char* what, const std::string& name) {
-        if (const double r = reporter.rate(name); r > 0) std::printf("  %-52s %8.0f pages/s\n", what, r);
+    const auto rate_line = [&](const char* what, const std::string& name, const char* unit) {
+        if (const double r = reporter.rate(name); r > 0) std::printf("  %-52s %8.0f %s\n", what, r, unit);
         else std::printf("  %-52s      n/a (%s did not run)\n", what, name.c_str());
     };
+    const auto pages = [&](const char* what, const std::string& name) { rate_line(what, name, "pages/s"); };
     pages("SDK rest_client over loopback HTTP, both sides:", page_name(page_kind::first));
     pages("handlers only (emu::handle + body text):", handler_page_name(page_kind::first));
     pages("handlers only, previous per-channel model path:", per_channel_page_name);
+
+    std::printf("\nsendMessage, %d watchers each (%d users online, %d channels):\n", send_members, send_users,
+                send_channels);
+    rate_line("handlers only (emu::handle + fan-out):", send_handler_name, "sends/s");
+    if (const double r = reporter.rate("ws_fanout/watchers:5"); r > 0)
+        std::printf("  %-52s %8.0f sends/s\n", "SDK rest_client + 5 WebSockets over loopback:", r / 5);
+
+    // The README's emulator tables, for make bench's closing table.
+    const auto page_label = [](page_kind k) {
+        return k == page_kind::first ? "first page" : k == page_kind::deep ? "offset 990" : "keyset page at depth 990";
+    };
+    for (page_kind k : {page_kind::first, page_kind::deep, page_kind::keyset}) {
+        reporter.record_rate(std::string("queryChannels over HTTP (both sides): ") + page_label(k), page_name(k), "pages/s");
+        reporter.record_rate(std::string("queryChannels, handlers alone: ") + page_label(k), handler_page_name(k),
+                             "pages/s");
+    }
+    reporter.record_rate("queryChannels, handlers alone: first page, per-channel model path", per_channel_page_name,
+                         "pages/s");
+    reporter.record_rate("sendMessage, handlers alone (5 watchers)", send_handler_name, "sends/s");
+    for (int n : {1, 5, 10, 100})
+        reporter.record_rate("WebSocket fan-out, " + std::to_string(n) + (n == 1 ? " watcher" : " watchers"),
+                             "ws_fanout/watchers:" + std::to_string(n), "events/s");
+    if (w.seed_seconds > 0)
+        streamchat::bench::record({.name = "seed 5,000 channels and start", .value = w.seed_seconds, .unit = "s"});
 
     std::printf("\nratios (same run, pages/s or events/s):\n");
     reporter.print_ratio("handlers alone: batched page text is ", " the rate of the per-channel model path",

@@ -188,7 +188,7 @@ struct worker {
     std::thread th;
     std::vector<user_slot*> users;
     std::mt19937_64 rng;
-    latency_histogram live, recovered, connect;
+    latency_histogram live, recovered, connect, send;
     std::vector<second_stats> seconds;
     std::map<std::string, std::uint64_t> errors;
     std::uint64_t recovered_count = 0, store_recovered = 0;
@@ -427,6 +427,7 @@ void spawn_send(shared_state& st, user_slot& u)
             req.id = ch.id;
             req.message.text = "lt " + std::to_string(seq) + " " + std::to_string(entry.sent_ns);
             auto r = co_await u.c->async_send_message(std::move(req), tuple_token);
+            u.w->send.record(std::chrono::nanoseconds(st.now_ns() - entry.sent_ns));
             if (std::get<0>(r)) {
                 u.w->error(st, "send: " + std::get<0>(r).message());
                 entry.state.store(2, std::memory_order_release);
@@ -691,7 +692,15 @@ int run(options o)
     std::vector<std::string> emulator_argv;
     std::string base_url = o.url;
     if (base_url.empty()) {
-        work_dir = std::filesystem::temp_directory_path() / ("streamchat-loadtest-" + std::to_string(::getpid()));
+        // The database lives in memory-backed storage when there is some (/dev/shm): the run
+        // measures the SDK and the emulator, not the disk's fsync latency, and the file still
+        // outlives an emulator restart.
+        std::error_code shm_ec;
+        const std::filesystem::path base =
+            std::filesystem::is_directory("/dev/shm", shm_ec) && ::access("/dev/shm", W_OK) == 0
+                ? std::filesystem::path("/dev/shm")
+                : std::filesystem::temp_directory_path();
+        work_dir = base / ("streamchat-loadtest-" + std::to_string(::getpid()));
         std::filesystem::create_directories(work_dir);
         emulator_argv = {emulator_binary(o), "--host", "127.0.0.1", "--port", "0", "--db", (work_dir / "load.db").string(),
                          "--api-key", o.api_key, "--api-secret", o.api_secret};
@@ -780,7 +789,6 @@ int run(options o)
             return 0;
         });
 
-    if (std::getenv("LT_DEBUG_HEAP")) std::fprintf(stderr, "heap after creating clients: %zu\n", mallinfo2().uordblks);
     // ---- the timeline: one entry per second, sampled here
     struct sample {
         int connected = 0;
@@ -838,7 +846,7 @@ int run(options o)
     }
     const double connect_s = std::chrono::duration<double>(clock_type::now() - t_connect).count();
     const auto rss_connected = lt::self_rss_bytes();
-    if (std::getenv("LT_DEBUG_HEAP")) std::fprintf(stderr, "heap after connecting: %zu before clients %zu\n", mallinfo2().uordblks, heap_before);
+    const auto heap_connected = mallinfo2().uordblks; // heap in use, without the allocator's slack
     int ready_users = 0;
     for (auto& u : st.users) ready_users += u->ready_ns.load() > 0 ? 1 : 0;
     if (!o.quiet && tty) std::fprintf(stderr, "\n");
@@ -847,6 +855,13 @@ int run(options o)
                 ready_users ? static_cast<double>(rss_connected - std::min(rss_connected, rss_before)) / ready_users : 0.0);
 
     // ---- load
+    auto self_cpu = [] {
+        rusage u{};
+        getrusage(RUSAGE_SELF, &u);
+        return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+               static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+    };
+    const double server_cpu_at_load = emulator.cpu_seconds(), client_cpu_at_load = self_cpu();
     const auto t_load = clock_type::now();
     const std::int64_t load_start_ns = st.now_ns();
     st.sending.store(true, std::memory_order_release);
@@ -897,6 +912,9 @@ int run(options o)
     }
     st.sending.store(false, std::memory_order_release);
     const double load_s = std::chrono::duration<double>(clock_type::now() - t_load).count();
+    // CPU used during the load phase, as a share of one core: which side is the ceiling.
+    const double server_cpu_load = load_s > 0 ? (emulator.cpu_seconds() - server_cpu_at_load) / load_s : 0;
+    const double client_cpu_load = load_s > 0 ? (self_cpu() - client_cpu_at_load) / load_s : 0;
 
     // ---- grace: until every send has an answer and every expected delivery arrived
     auto missing_now = [&] {
@@ -923,10 +941,7 @@ int run(options o)
     // ---- what each store holds (recovery by re-query delivers no event), then the tally
     st.closed.store(true, std::memory_order_release);
     const auto errors_at_end = st.errors.load();
-    rusage self_usage{};
-    getrusage(RUSAGE_SELF, &self_usage);
-    const double client_cpu = static_cast<double>(self_usage.ru_utime.tv_sec + self_usage.ru_stime.tv_sec) +
-                              static_cast<double>(self_usage.ru_utime.tv_usec + self_usage.ru_stime.tv_usec) / 1e6;
+    const double client_cpu = self_cpu();
     for (auto& w : workers)
         run_on(w->ioc, "store walk", [&st, w = w.get()] {
             for (auto* u : w->users) w->store_recovered += absorb_store(st, *u, -1);
@@ -952,7 +967,7 @@ int run(options o)
     }
 
     // ---- per-client figures, then teardown
-    latency_histogram live, recovered, connect;
+    latency_histogram live, recovered, connect, send;
     std::vector<second_stats> seconds;
     std::map<std::string, std::uint64_t> errors;
     std::uint64_t recovered_count = 0, store_recovered = 0, client_reconnects = 0, ws_opened = 0, client_dups = 0;
@@ -961,6 +976,7 @@ int run(options o)
             live.merge(w->live);
             recovered.merge(w->recovered);
             connect.merge(w->connect);
+            send.merge(w->send);
             if (seconds.size() < w->seconds.size()) seconds.resize(w->seconds.size());
             for (std::size_t s = 0; s < w->seconds.size(); ++s) {
                 seconds[s].sent += w->seconds[s].sent;
@@ -1041,12 +1057,14 @@ int run(options o)
     r["recovered_latency_ms"] = lt::percentiles_ms(recovered);
     r["recovered_histogram"] = lt::histogram_json(recovered);
     r["connect_ms"] = lt::percentiles_ms(connect);
+    r["send_ms"] = lt::percentiles_ms(send); // async_send_message until its answer
     r["connect_histogram"] = lt::histogram_json(connect);
     r["throughput_msgs_per_s"] = load_s > 0 ? static_cast<double>(sent_ok) / load_s : 0.0;
     r["deliveries_per_s"] = load_s > 0 ? static_cast<double>(delivered_expected) / load_s : 0.0;
     r["errors"] = errors_at_end;
     r["deliveries_late"] = st.late.load();
     r["client_cpu_s"] = client_cpu;
+    r["client_cpu_cores_during_load"] = client_cpu_load;
     json::object kinds;
     for (auto& [k, v] : errors) kinds[k] = v;
     r["errors_by_kind"] = std::move(kinds);
@@ -1055,6 +1073,8 @@ int run(options o)
     r["client_duplicates_skipped"] = client_dups;
     r["chaos_drops"] = st.chaos_drops.load();
     r["rss_mb"] = mb(rss_connected);
+    r["heap_bytes_per_client"] =
+        ready_users ? static_cast<double>(heap_connected - std::min(heap_connected, heap_before)) / ready_users : 0.0;
     r["rss_bytes_per_client"] =
         ready_users ? static_cast<double>(rss_connected - std::min(rss_connected, rss_before)) / ready_users : 0.0;
     if (o.url.empty()) {
@@ -1062,6 +1082,7 @@ int run(options o)
         server["pid"] = server_pid;
         server["cpu_s"] = server_cpu;
         server["rss_mb"] = mb(server_rss);
+        server["cpu_cores_during_load"] = server_cpu_load;
         r["server"] = std::move(server);
     }
     r["shards"] = 1;

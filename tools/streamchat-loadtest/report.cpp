@@ -213,6 +213,9 @@ void print_summary(const json::object& r, std::FILE* out)
         std::fprintf(out, "%-34s p50 %.1f  p99 %.1f  max %.1f ms\n", "send -> deliver (after reconnect)",
                      lat("recovered_latency_ms", "p50"), lat("recovered_latency_ms", "p99"),
                      lat("recovered_latency_ms", "max"));
+    if (r.contains("send_ms"))
+        std::fprintf(out, "%-34s p50 %.1f  p95 %.1f  p99 %.1f  max %.1f ms\n", "send (until the answer)",
+                     lat("send_ms", "p50"), lat("send_ms", "p95"), lat("send_ms", "p99"), lat("send_ms", "max"));
     std::fprintf(out, "%-34s p50 %.1f  p95 %.1f  p99 %.1f  max %.1f ms\n", "connect + watch", lat("connect_ms", "p50"),
                  lat("connect_ms", "p95"), lat("connect_ms", "p99"), lat("connect_ms", "max"));
     std::fprintf(out, "%-34s %.0f\n", "errors", number_of(r, "errors"));
@@ -227,10 +230,14 @@ void print_summary(const json::object& r, std::FILE* out)
     if (number_of(r, "send_skipped") > 0)
         std::fprintf(out, "%-34s %.0f (server behind: too many sends in flight)\n", "sends skipped",
                      number_of(r, "send_skipped"));
-    std::fprintf(out, "%-34s %.1f MB, %.0f bytes per connected client\n", "client process RSS", number_of(r, "rss_mb"),
-                 number_of(r, "rss_bytes_per_client"));
+    std::fprintf(out, "%-34s %.1f MB, %.0f bytes per connected client (heap %.0f)\n", "client process RSS",
+                 number_of(r, "rss_mb"), number_of(r, "rss_bytes_per_client"), number_of(r, "heap_bytes_per_client"));
+    if (r.contains("client_cpu_cores_during_load"))
+        std::fprintf(out, "%-34s %.0f %% of a core during the load, %.1f s CPU in all\n", "client process CPU",
+                     100 * number_of(r, "client_cpu_cores_during_load"), number_of(r, "client_cpu_s"));
     if (const auto* s = r.if_contains("server"); s && s->is_object())
-        std::fprintf(out, "%-34s %.1f s CPU, %.1f MB RSS\n", "server (emulator process)",
+        std::fprintf(out, "%-34s %.0f %% of a core during the load, %.1f s CPU in all, %.1f MB RSS\n",
+                     "server (emulator process)", 100 * number_of(s->get_object(), "cpu_cores_during_load"),
                      number_of(s->get_object(), "cpu_s"), number_of(s->get_object(), "rss_mb"));
     std::fprintf(out, "%s\n", std::string(70, '-').c_str());
     std::fprintf(out, "%s\n", report_passed(r) ? "PASSED: no message lost or duplicated"

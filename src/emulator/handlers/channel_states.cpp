@@ -717,6 +717,21 @@ void write_channel_states(session& s, const std::vector<channel_row>& channels, 
     out += ']';
 }
 
+void append_json_string(std::string& out, std::string_view v) { put_string(out, v); }
+
+message_text message_texts(session& s, const message_row& m)
+{
+    message_text out;
+    std::string text;
+    page_writer w(s, text);
+    w.user(m.user_id);
+    out.user = text; // the writer keeps its copy for the message's `user`
+    text.clear();
+    w.message(m);
+    out.message = std::move(text);
+    return out;
+}
+
 std::string channel_state_text(session& s, const channel_row& c, const state_options& o)
 {
     std::string out;

@@ -59,8 +59,10 @@ std::vector<std::string> remove_channel_members(session& s, channel_row& c, cons
 
 /// Validates and stores a message in `c` from `author` (client id kept; duplicate → 400/code 4),
 /// then sends message.new to watchers (per-recipient unread totals) and notification.message_new
-/// to members who do not watch.
-message_row post_message(session& s, channel_row& c, const json::object& input, const std::string& author);
+/// to members who do not watch. `message_out`, when given, receives message_json() of the
+/// stored message as text (the event's copy, so the answer needs no second rendering).
+message_row post_message(session& s, channel_row& c, const json::object& input, const std::string& author,
+                         std::string* message_out = nullptr);
 
 /// A response whose body is `body` with status 201 (POST) or 200.
 api_response ok(session& s, json::object body);

@@ -11,6 +11,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <charconv>
+#include <unordered_map>
 
 namespace streamchat::emu {
 
@@ -78,6 +80,8 @@ message_input read_message_input(const json::object& in)
     if (const auto* atts = read_array(in, "attachments", "message.attachments"); atts && atts->size() > max_attachments)
         bad_input("message.attachments accepts at most " + std::to_string(max_attachments) + " attachments");
 
+    // Nothing but the columns (the usual message: id and text, checked above): nothing to decode.
+    if (r.stored.empty()) return r;
     json::object probe = r.stored;
     probe["id"] = "probe";
     if (auto it = probe.find("mentioned_users"); it != probe.end()) {
@@ -124,12 +128,60 @@ void announce(session& s, const channel_row& c, std::string_view type, const mes
     emit_to_watchers(s, c, ev);
 }
 
+void append_int(std::string& out, std::int64_t v)
+{
+    char buf[24];
+    const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+    out.append(buf, end);
+}
+
+/// What add_unread_totals() adds to an event, as text.
+void append_unread_totals(std::string& out, const unread_totals& t)
+{
+    out += R"(,"total_unread_count":)";
+    append_int(out, t.messages);
+    out += R"(,"unread_count":)";
+    append_int(out, t.messages);
+    out += R"(,"unread_channels":)";
+    append_int(out, t.channels);
+}
+
+/// Unread totals of the recipients of one message, looked up by user id.
+class totals_by_user {
+public:
+    totals_by_user(session& s, std::vector<std::string> users) : users_(std::move(users)), totals_(s.db().unread_for(users_))
+    {
+        // A channel's few members are found by a scan; a crowded livestream's watchers by hash.
+        if (users_.size() > 16)
+            for (std::size_t i = 0; i < users_.size(); ++i) index_.emplace(users_[i], i);
+    }
+
+    unread_totals operator()(const std::string& user) const
+    {
+        if (!index_.empty()) {
+            const auto it = index_.find(user);
+            return it == index_.end() ? unread_totals{} : totals_[it->second];
+        }
+        for (std::size_t i = 0; i < users_.size(); ++i)
+            if (users_[i] == user) return totals_[i];
+        return {};
+    }
+
+private:
+    std::vector<std::string> users_;
+    std::vector<unread_totals> totals_;
+    std::unordered_map<std::string_view, std::size_t> index_;
+};
+
 } // namespace
 
-message_row post_message(session& s, channel_row& c, const json::object& input, const std::string& author)
+message_row post_message(session& s, channel_row& c, const json::object& input, const std::string& author,
+                         std::string* message_out)
 {
     message_input in = read_message_input(input);
-    if (in.id && s.db().find_message(*in.id))
+    // A duplicate id is refused by the insert below (which then writes nothing); checked first
+    // only when a reply's parent is checked too, so that the duplicate is what gets reported.
+    if (in.id && in.parent_id && s.db().find_message(*in.id))
         bad_input("a message with ID " + *in.id + " already exists");
     if (in.parent_id) {
         auto parent = s.db().find_message(*in.parent_id);
@@ -151,31 +203,76 @@ message_row post_message(session& s, channel_row& c, const json::object& input, 
     const bool in_channel = !m.parent_id || (in.stored.contains("show_in_channel") &&
                                              in.stored.at("show_in_channel").is_bool() &&
                                              in.stored.at("show_in_channel").get_bool());
-    m.extra = json::serialize(in.stored);
-    if (!s.db().insert_message(m, !silent && in_channel && m.type != "system"))
+    m.extra = in.stored.empty() ? std::string("{}") : json::serialize(in.stored);
+    store::message_effects fx;
+    if (!s.db().insert_message(m, !silent && in_channel && m.type != "system", &fx))
         bad_input("a message with ID " + m.id + " already exists");
-    if (auto fresh = s.db().find_channel(c.cid)) c = std::move(*fresh);
+    if (fx.channel) c = std::move(*fx.channel);
 
-    json::object ev = channel_event(s, "message.new", c);
-    ev["message"] = message_json(s, m);
-    ev["message_id"] = m.id;
-    ev["user"] = s.user_json(author);
-    ev["watcher_count"] = s.realtime().watcher_count(c.cid);
-    if (c.last_message_at) ev["channel_last_message_at"] = format_timestamp(from_nanos(*c.last_message_at));
-    emit_to_watchers(s, c, ev, [&](const std::string& user, json::object& copy) { add_unread_totals(s, user, copy); });
+    // message.new is written as text once for all recipients; each gets it with its own unread
+    // totals spliced in at the end, where add_unread_totals() would put them. Keys and order are
+    // those of channel_event() + message, message_id, user, watcher_count, channel_last_message_at.
+    hub& realtime = s.realtime();
+    message_text texts = message_texts(s, m);
+    const std::vector<std::string> watching = realtime.watchers(c.cid);
+    std::string rest; // the event after its type, shared by message.new and notification.message_new
+    rest.reserve(texts.message.size() + texts.user.size() + 256);
+    rest += R"(,"cid":)";
+    append_json_string(rest, c.cid);
+    rest += R"(,"channel_id":)";
+    append_json_string(rest, c.id);
+    rest += R"(,"channel_type":)";
+    append_json_string(rest, c.type);
+    rest += R"(,"created_at":)";
+    append_json_string(rest, s.now_text);
+    rest += R"(,"message":)";
+    rest += texts.message;
+    rest += R"(,"message_id":)";
+    append_json_string(rest, m.id);
+    rest += R"(,"user":)";
+    rest += texts.user;
+    rest += R"(,"watcher_count":)";
+    append_int(rest, static_cast<std::int64_t>(watching.size()));
+    if (c.last_message_at) {
+        rest += R"(,"channel_last_message_at":")";
+        append_timestamp(rest, *c.last_message_at);
+        rest += '"';
+    }
 
-    json::object note = ev;
-    note["type"] = "notification.message_new";
-    note["channel"] = channel_json(s, c, false);
-    // Members who do not watch, except the author (whose own request already has the message).
-    std::vector<std::string> notify = s.db().member_ids(c.cid);
-    std::erase(notify, author);
-    s.realtime().to_members_not_watching(c.cid, notify, [&](const std::string& user) {
-        json::object copy = note;
-        add_unread_totals(s, user, copy);
-        if (auto row = s.db().find_member(c.cid, user)) copy["unread_messages"] = row->unread_messages;
-        return copy;
+    // Members who do not watch on some connection, except the author (whose own request already
+    // has the message), get notification.message_new.
+    std::vector<std::string> notify;
+    std::vector<std::int64_t> notify_unread;
+    for (const auto& [user, unread] : fx.unread)
+        if (user != author && realtime.has_connection_not_watching(user, c.cid)) {
+            notify.push_back(user);
+            notify_unread.push_back(unread);
+        }
+    // Every recipient's totals in one statement.
+    std::vector<std::string> recipients = watching;
+    for (const auto& user : notify)
+        if (std::find(watching.begin(), watching.end(), user) == watching.end()) recipients.push_back(user);
+    const totals_by_user totals(s, std::move(recipients));
+
+    const std::string head = R"({"type":"message.new")" + rest;
+    s.db().append_event(c.cid, s.now, "message.new", head + '}');
+    realtime.to_watchers(c.cid, head, [&](const std::string& user, std::string& out) {
+        append_unread_totals(out, totals(user));
+        out += '}';
     });
+
+    if (!notify.empty()) {
+        std::string note = R"({"type":"notification.message_new")" + rest + R"(,"channel":)";
+        note += json::serialize(channel_json(s, c, false));
+        realtime.to_members_not_watching(c.cid, notify, note, [&](const std::string& user, std::string& out) {
+            append_unread_totals(out, totals(user));
+            out += R"(,"unread_messages":)";
+            const auto at = std::find(notify.begin(), notify.end(), user) - notify.begin();
+            append_int(out, notify_unread[static_cast<std::size_t>(at)]);
+            out += '}';
+        });
+    }
+    if (message_out) *message_out = std::move(texts.message);
     return m;
 }
 
@@ -202,10 +299,9 @@ api_response send_message(session& s, const path_params& p)
         not_allowed("User '" + author + "' is not allowed to send messages in channel '" + c.cid + "'");
     if (c.frozen && !s.who.server) not_allowed("channel '" + c.cid + "' is frozen");
 
-    message_row m = post_message(s, c, *input, author);
-    json::object out;
-    out["message"] = message_json(s, m);
-    return ok(s, std::move(out));
+    std::string message;
+    post_message(s, c, *input, author, &message);
+    return ok_text(s, R"({"message":)" + message + '}');
 }
 
 api_response get_message(session& s, const path_params& p)

@@ -38,6 +38,18 @@ json::object member_json(session& s, const member_row& m);
 /// hundreds of times).
 void append_timestamp(std::string& out, nanos t);
 
+/// `v` as a JSON string, escaped exactly as Boost.JSON serialises it.
+void append_json_string(std::string& out, std::string_view v);
+
+/// A message and its author as JSON text: the bytes of serialising message_json(s, m) and
+/// user_object(m.user_id), written from the row (the codec's layout) when it has no stored
+/// extras, and the author rendered once for both.
+struct message_text {
+    std::string message;
+    std::string user;
+};
+message_text message_texts(session& s, const message_row& m);
+
 /// "<p>escaped text</p>\n", the server-rendered HTML of a message ("" for empty text).
 std::string render_html(std::string_view text);
 

@@ -359,6 +359,13 @@ void emit_to_watchers(session& s, const channel_row& c, const json::object& even
                                       : std::string_view{};
     // Typing and watching events are ephemeral: replaying them from /sync would show ghosts.
     const bool ephemeral = type.starts_with("typing.") || type.starts_with("user.watching.");
+    if (!personal) {
+        // The same bytes for everyone, and for the log: serialised once.
+        auto frame = std::make_shared<const std::string>(json::serialize(event));
+        if (!ephemeral) s.db().append_event(c.cid, s.now, type, *frame);
+        s.realtime().to_watchers(c.cid, frame);
+        return;
+    }
     if (!ephemeral) s.db().append_event(c.cid, s.now, type, json::serialize(event));
     s.realtime().to_watchers(c.cid, [&](const std::string& user_id) {
         if (!personal) return event;

@@ -263,16 +263,27 @@ public:
     /// Marks read: unread 0, last_read, last_read_message_id.
     void mark_read(std::string_view cid, std::string_view user_id, nanos at,
                    const std::optional<std::string>& message_id);
+    /// A user's unread totals (kept by triggers on members, so one row whatever the user's
+    /// channel count).
     unread_totals unread_for(std::string_view user_id);
+    /// unread_for() of each of `user_ids`, in their order, in one statement.
+    std::vector<unread_totals> unread_for(const std::vector<std::string>& user_ids);
     /// Channels (cid, unread, last_read) of a user with unread messages.
     std::vector<member_row> unread_memberships(std::string_view user_id);
 
     // ------------------------------------------------------------ messages
     std::optional<message_row> find_message(std::string_view id);
+    /// What insert_message() changed, for the events the message causes.
+    struct message_effects {
+        std::optional<channel_row> channel{}; ///< The channel row as updated (none: no such channel).
+        /// Each member's user id and unread count after the insert, in no particular order.
+        std::vector<std::pair<std::string, std::int64_t>> unread{};
+    };
     /// Inserts a message and updates the channel (last_message_at, message_count), the members'
     /// copy of last_message_at and, when `counts_unread`, the unread count of every member but
-    /// the author. False (nothing written) when the id exists. Sets `m.seq`.
-    bool insert_message(message_row& m, bool counts_unread);
+    /// the author. False (nothing written) when the id exists. Sets `m.seq`; fills `effects`
+    /// when given, from the updates themselves (RETURNING), so callers need not read them back.
+    bool insert_message(message_row& m, bool counts_unread, message_effects* effects = nullptr);
     void update_message(const message_row& m);
     void delete_message(std::string_view id);
     /// Messages of the window, oldest first (thread-only replies excluded).

@@ -33,7 +33,7 @@ std::optional<message_row> store::find_message(std::string_view id)
     return read_message(*s);
 }
 
-bool store::insert_message(message_row& m, bool counts_unread)
+bool store::insert_message(message_row& m, bool counts_unread, message_effects* effects)
 {
     {
         auto s = use("INSERT INTO messages (id, cid, user_id, type, text, parent_id, created_at, updated_at, "
@@ -48,12 +48,15 @@ bool store::insert_message(message_row& m, bool counts_unread)
     std::optional<nanos> last_message_at;
     nanos created_at = 0;
     {
+        // The whole row comes back, in `channels` table order: the caller's events show it.
         auto s = use("UPDATE channels SET last_message_at = MAX(COALESCE(last_message_at, 0), ?2), "
-                     "message_count = message_count + 1 WHERE cid = ?1 RETURNING last_message_at, created_at");
+                     "message_count = message_count + 1 WHERE cid = ?1 RETURNING cid, type, id, created_by_id, "
+                     "created_at, updated_at, last_message_at, member_count, message_count, frozen, disabled, extra");
         s->bind(1, m.cid).bind(2, m.created_at);
         if (!s->step()) return true; // no channel row: no members either
-        last_message_at = s->opt_int64(0);
-        created_at = s->int64(1);
+        last_message_at = s->opt_int64(6);
+        created_at = s->int64(4);
+        if (effects) effects->channel = channel_from(*s);
     }
     // One pass over the channel's members: their copy of last_message_at (so "my channels by
     // recency" stays an index walk), unread counts, and the author's read (sending reads the
@@ -63,10 +66,11 @@ bool store::insert_message(message_row& m, bool counts_unread)
                  "ELSE unread_messages END, "
                  "last_read = CASE WHEN user_id = ?2 THEN ?6 ELSE last_read END, "
                  "last_read_message_id = CASE WHEN user_id = ?2 THEN ?7 ELSE last_read_message_id END "
-                 "WHERE cid = ?1");
+                 "WHERE cid = ?1 RETURNING user_id, unread_messages");
     s->bind(1, m.cid).bind(2, m.user_id).bind(3, last_message_at).bind(4, last_message_at.value_or(created_at));
     s->bind(5, counts_unread).bind(6, m.created_at).bind(7, m.id);
-    s->run();
+    while (s->step())
+        if (effects) effects->unread.emplace_back(s->text(0), s->int64(1));
     return true;
 }
 

@@ -255,8 +255,7 @@ void store::mark_read(std::string_view cid, std::string_view user_id, nanos at,
 
 unread_totals store::unread_for(std::string_view user_id)
 {
-    auto s = use("SELECT COALESCE(SUM(unread_messages), 0), COALESCE(SUM(unread_messages > 0), 0) "
-                 "FROM members WHERE user_id = ?1");
+    auto s = use("SELECT messages, channels FROM unread_totals WHERE user_id = ?1");
     s->bind(1, user_id);
     unread_totals t;
     if (s->step()) {
@@ -264,6 +263,21 @@ unread_totals store::unread_for(std::string_view user_id)
         t.channels = s->int64(1);
     }
     return t;
+}
+
+std::vector<unread_totals> store::unread_for(const std::vector<std::string>& user_ids)
+{
+    std::vector<unread_totals> out(user_ids.size());
+    if (user_ids.empty()) return out;
+    // json_each's `key` is the position in the list, so rows land where their id is.
+    auto s = use("SELECT j.key, t.messages, t.channels FROM json_each(?1) j "
+                 "CROSS JOIN unread_totals t ON t.user_id = j.value");
+    s->bind(1, json_list(user_ids));
+    while (s->step()) {
+        const auto i = static_cast<std::size_t>(s->int64(0));
+        if (i < out.size()) out[i] = unread_totals{s->int64(1), s->int64(2)};
+    }
+    return out;
 }
 
 std::vector<member_row> store::unread_memberships(std::string_view user_id)

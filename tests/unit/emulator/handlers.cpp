@@ -2,6 +2,8 @@
 // frames (no sockets).
 #include "unit/emulator/handlers_fixture.hpp"
 
+#include "emulator/handlers/render.hpp"
+
 #include <algorithm>
 #include <set>
 
@@ -691,4 +693,161 @@ TEST_CASE("numbers beyond double range in a body are refused with 400, not a dat
     CHECK(error_code_of(users, 400) == 4);
     // Large but finite numbers are still custom data.
     CHECK(f.call("POST", "/users", R"({"users":{"amy":{"id":"amy","x":1e300}}})", server()).status == 201);
+}
+
+namespace {
+
+/// A connection whose frames are kept as sent (bytes, not parsed).
+std::string connect_raw(fixture& f, std::map<std::string, std::vector<std::string>>& raw, const std::string& who,
+                        json::object details = {})
+{
+    auto slot = std::make_shared<std::string>();
+    *slot = f.realtime.add_connection(who, [&raw, slot](std::shared_ptr<const std::string> frame) {
+        raw[*slot].push_back(*frame);
+    });
+    details["id"] = who;
+    auto [me, err] = connect_user(*f.ctx, user(who, *slot), details, f.tick());
+    REQUIRE(me);
+    return *slot;
+}
+
+/// A user's unread totals summed over the members table, independently of the store's counters.
+std::pair<std::int64_t, std::int64_t> summed_unread(fixture& f, const std::string& who)
+{
+    auto s = f.db->use("SELECT COALESCE(SUM(unread_messages), 0), COALESCE(SUM(unread_messages > 0), 0) "
+                       "FROM members WHERE user_id = ?1");
+    s->bind(1, who);
+    REQUIRE(s->step());
+    return {s->int64(0), s->int64(1)};
+}
+
+/// message.new (or notification.message_new) for `recipient` the way it was built before events
+/// became text: a DOM per recipient from the model renderers, totals added at the end.
+std::string per_user_event(fixture& f, const std::string& message_id, const std::string& recipient, bool notification)
+{
+    const auto m = f.db->find_message(message_id);
+    REQUIRE(m);
+    const auto c = f.db->find_channel(m->cid);
+    REQUIRE(c);
+    api_request r;
+    r.who = server();
+    r.now = std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+        std::chrono::nanoseconds(m->created_at)));
+    session s(*f.ctx, r);
+    json::object ev = channel_event(s, "message.new", *c);
+    ev["message"] = message_json(s, *m);
+    ev["message_id"] = m->id;
+    ev["user"] = s.user_json(m->user_id);
+    ev["watcher_count"] = f.realtime.watcher_count(c->cid);
+    if (c->last_message_at) ev["channel_last_message_at"] = streamchat::format_timestamp(from_nanos(*c->last_message_at));
+    if (notification) {
+        ev["type"] = "notification.message_new";
+        ev["channel"] = channel_json(s, *c, false);
+    }
+    const auto [messages, channels] = summed_unread(f, recipient);
+    ev["total_unread_count"] = messages;
+    ev["unread_count"] = messages;
+    ev["unread_channels"] = channels;
+    if (notification) ev["unread_messages"] = f.db->find_member(c->cid, recipient)->unread_messages;
+    return json::serialize(ev);
+}
+
+} // namespace
+
+TEST_CASE("message.new is rendered once per channel, each recipient's bytes those of the per-user DOM")
+{
+    fixture f;
+    std::map<std::string, std::vector<std::string>> raw;
+    // alice has custom fields (her user takes the codec's way), john a name (the text layout).
+    const auto alice = connect_raw(f, raw, "alice", json::object{{"name", "Alice"}, {"team_color", "red"}});
+    const auto john = connect_raw(f, raw, "john", json::object{{"name", "John \"J\" Doe"}});
+    const auto jack = connect_raw(f, raw, "jack");
+    REQUIRE(create(f, "alice", "room", {"alice", "john", "jack", "carol"}).status == 201); // carol is offline
+    REQUIRE(create(f, "alice", "other", {"alice", "john"}).status == 201);
+    REQUIRE(send(f, "alice", "other", "one").status == 201);
+    REQUIRE(send(f, "alice", "other", "two").status == 201);
+    for (const auto& conn : {alice, john})
+        REQUIRE(f.call("POST", "/channels/messaging/room/query", R"({"watch":true})",
+                       user(conn == alice ? "alice" : "john", conn)).status == 201);
+
+    const json::object plain{{"id", "plain-1"}, {"text", "hello <b>world</b> & \"you\"\n\u00e9"}};
+    const json::object rich{{"id", "rich-1"},
+                            {"text", "with extras @john"},
+                            {"mentioned_users", json::array{"john"}},
+                            {"attachments", json::array{json::object{{"type", "image"}, {"image_url", "https://x/y.png"}}}},
+                            {"mood", "happy"},
+                            {"custom", json::object{{"level", 3}}}};
+    for (const auto& message : {plain, rich}) {
+        DYNAMIC_SECTION("message " << message.at("id").as_string())
+        {
+            const std::string id(message.at("id").as_string());
+            raw.clear();
+            const auto before = f.realtime.frames_sent();
+            auto sent = f.call("POST", "/channels/messaging/room/message", json::object{{"message", message}}, user("alice"));
+            REQUIRE(sent.status == 201);
+            CHECK(f.realtime.frames_sent() - before == 3); // alice and john watch, jack is notified
+
+            REQUIRE(raw[alice].size() == 1);
+            REQUIRE(raw[john].size() == 1);
+            REQUIRE(raw[jack].size() == 1);
+            CHECK(raw[alice][0] == per_user_event(f, id, "alice", false));
+            CHECK(raw[john][0] == per_user_event(f, id, "john", false));
+            CHECK(raw[jack][0] == per_user_event(f, id, "jack", true));
+
+            // Per-user values: john has `other` unread too; the author has read everything.
+            const auto at_john = json::parse(raw[john][0]).as_object();
+            CHECK(at_john.at("total_unread_count") == summed_unread(f, "john").first);
+            CHECK(at_john.at("unread_channels") == 2);
+            CHECK(json::parse(raw[alice][0]).at("total_unread_count") == 0);
+            const auto at_jack = json::parse(raw[jack][0]).as_object();
+            CHECK(at_jack.at("unread_messages") == f.db->find_member("messaging:room", "jack")->unread_messages);
+
+            // The answer carries the same message as the event, and the log the shared part.
+            CHECK(json::serialize(sent.body.at("message")) == json::serialize(at_john.at("message")));
+            auto log = f.db->events_since({"messaging:room"}, 0, 1000);
+            REQUIRE_FALSE(log.empty());
+            auto shared = at_john;
+            for (const char* k : {"total_unread_count", "unread_count", "unread_channels"}) shared.erase(k);
+            CHECK(log.back().type == "message.new");
+            CHECK(log.back().payload == json::serialize(shared));
+        }
+    }
+}
+
+TEST_CASE("unread totals follow every change of members' unread counts")
+{
+    fixture f;
+    const auto check_totals = [&](const std::string& who) {
+        INFO(who);
+        const auto t = f.db->unread_for(who);
+        const auto [messages, channels] = summed_unread(f, who);
+        CHECK(t.messages == messages);
+        CHECK(t.channels == channels);
+    };
+    const std::vector<std::string> everyone{"alice", "john", "jack"};
+    REQUIRE(create(f, "alice", "a", {"alice", "john", "jack"}).status == 201);
+    REQUIRE(create(f, "alice", "b", {"alice", "john"}).status == 201);
+    for (int i = 0; i < 3; ++i) REQUIRE(send(f, "alice", "a", "to a").status == 201);
+    REQUIRE(send(f, "john", "b", "to b").status == 201);
+    REQUIRE(send(f, "alice", "b", "to b").status == 201);
+    for (const auto& who : everyone) check_totals(who);
+    CHECK(f.db->unread_for("john").messages == 4);
+    CHECK(f.db->unread_for("john").channels == 2);
+
+    REQUIRE(f.call("POST", "/channels/messaging/a/read", "{}", user("john")).status == 201);
+    for (const auto& who : everyone) check_totals(who);
+    CHECK(f.db->unread_for("john").messages == 1);
+
+    REQUIRE(f.call("POST", "/channels/messaging/a", R"({"remove_members":["jack"]})", user("alice")).status == 201);
+    for (const auto& who : everyone) check_totals(who);
+    CHECK(f.db->unread_for("jack").messages == 0);
+    CHECK(f.db->unread_for("jack").channels == 0);
+
+    // The batched form answers in the order asked, unknown users with zeros.
+    const auto many = f.db->unread_for(std::vector<std::string>{"nobody", "john", "alice", "john"});
+    REQUIRE(many.size() == 4);
+    CHECK(many[0].messages == 0);
+    CHECK(many[1].messages == 1);
+    CHECK(many[2].messages == f.db->unread_for("alice").messages);
+    CHECK(many[3].messages == 1);
 }

@@ -147,3 +147,83 @@ TEST_CASE("a sender that closes another connection during delivery is safe")
     CHECK(std::count(alice_got.begin(), alice_got.end(), "user.watching.stop") == 1);
     CHECK(bob_got <= 1);
 }
+
+TEST_CASE("text fan-out: a shared head, one tail per user, shared by the user's connections")
+{
+    hub h;
+    std::map<std::string, std::vector<std::string>> raw; // connection id -> frames as sent
+    auto sender_for = [&](std::string* id) {
+        return [&raw, id](std::shared_ptr<const std::string> f) { raw[*id].push_back(*f); };
+    };
+    std::string a1, a2, b1, c1;
+    a1 = h.add_connection("alice", sender_for(&a1));
+    a2 = h.add_connection("alice", sender_for(&a2));
+    b1 = h.add_connection("bob", sender_for(&b1));
+    c1 = h.add_connection("carol", sender_for(&c1));
+    h.watch(a1, "messaging:x");
+    h.watch(a2, "messaging:x");
+    h.watch(b1, "messaging:x");
+
+    std::map<std::string, int> tails;
+    const std::string head = R"({"type":"message.new","cid":"messaging:x")";
+    h.to_watchers("messaging:x", head, [&](const std::string& user, std::string& out) {
+        ++tails[user];
+        out += R"(,"for":)";
+        out += json::serialize(json::value(user));
+        out += '}';
+    });
+    CHECK(tails == std::map<std::string, int>{{"alice", 1}, {"bob", 1}}); // per user, not per connection
+    REQUIRE(raw[a1].size() == 1);
+    REQUIRE(raw[a2].size() == 1);
+    REQUIRE(raw[b1].size() == 1);
+    CHECK(raw[c1].empty());
+    CHECK(raw[a1][0] == R"({"type":"message.new","cid":"messaging:x","for":"alice"})");
+    CHECK(raw[a2][0] == raw[a1][0]);
+    CHECK(raw[b1][0] == R"({"type":"message.new","cid":"messaging:x","for":"bob"})");
+    CHECK(h.frames_sent() == 3);
+
+    // The same bytes for everyone.
+    auto frame = std::make_shared<const std::string>(R"({"type":"typing.start"})");
+    h.to_watchers("messaging:x", frame);
+    CHECK(raw[a1].back() == *frame);
+    CHECK(raw[b1].back() == *frame);
+    CHECK(raw[c1].empty());
+    CHECK(h.frames_sent() == 6);
+
+    // Notifications reach only connections that do not watch.
+    CHECK(h.has_connection_not_watching("carol", "messaging:x"));
+    CHECK_FALSE(h.has_connection_not_watching("alice", "messaging:x"));
+    CHECK_FALSE(h.has_connection_not_watching("dave", "messaging:x"));
+    h.unwatch(a2, "messaging:x");
+    CHECK(h.has_connection_not_watching("alice", "messaging:x"));
+    tails.clear();
+    h.to_members_not_watching("messaging:x", {"alice", "bob", "carol", "dave"}, R"({"type":"n")",
+                              [&](const std::string& user, std::string& out) {
+                                  ++tails[user];
+                                  out += R"(,"unread_messages":)" + std::to_string(user.size()) + "}";
+                              });
+    CHECK(tails == std::map<std::string, int>{{"alice", 1}, {"carol", 1}});
+    CHECK(raw[a2].back() == R"({"type":"n","unread_messages":5})");
+    CHECK(raw[a1].size() == 2); // watching: nothing more
+    CHECK(raw[c1].back() == R"({"type":"n","unread_messages":5})");
+    CHECK(raw[b1].size() == 2);
+}
+
+TEST_CASE("text fan-out skips a connection closed by another's sender")
+{
+    hub h;
+    std::string a1, b1;
+    int alice_got = 0, bob_got = 0;
+    a1 = h.add_connection("alice", [&](std::shared_ptr<const std::string>) {
+        ++alice_got;
+        h.remove_connection(b1);
+    });
+    b1 = h.add_connection("bob", [&](std::shared_ptr<const std::string>) { ++bob_got; });
+    h.watch(a1, "messaging:x");
+    h.watch(b1, "messaging:x");
+    // Users are served in id order: alice first, who closes bob before his turn.
+    h.to_watchers("messaging:x", "{", [](const std::string&, std::string& out) { out += '}'; });
+    CHECK(alice_got == 2); // the message, then bob's user.watching.stop
+    CHECK(bob_got == 0);
+    CHECK(h.connection_count() == 1);
+}

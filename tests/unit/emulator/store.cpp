@@ -69,7 +69,9 @@ TEST_CASE("schema: tables, the indexes the hot queries need, and a version")
 {
     fixture f;
     auto tables = names(*f.db, "table");
-    for (const char* t : {"users", "channels", "members", "messages", "events"}) CHECK(contains(tables, t));
+    for (const char* t : {"users", "channels", "members", "messages", "events", "unread_totals"}) CHECK(contains(tables, t));
+    for (const char* t : {"members_unread_insert", "members_unread_update", "members_unread_delete"})
+        CHECK(contains(names(*f.db, "trigger"), t));
     auto indexes = names(*f.db, "index");
     for (const char* i : {"channels_created_by_id", "channels_created_at", "channels_created_by_id_created_at",
                           "members_user_id_last_message_at", "members_user_id_last_updated", "members_cid_created_at",
@@ -93,6 +95,33 @@ TEST_CASE("a database made before an index was added gains it when opened")
     REQUIRE(r.status == 201);
     REQUIRE(r.body.at("channels").as_array().size() == 1);
     CHECK(r.body.at("channels").at(0).at("members").as_array().size() == 2);
+}
+
+TEST_CASE("a database made before unread totals were kept gains them, filled in, when opened")
+{
+    temp_db tmp;
+    {
+        fixture f(tmp.path.string());
+        REQUIRE(f.call("POST", "/channels/messaging/a/query", R"({"data":{"members":["john","jack"]}})", user("john")).status == 201);
+        REQUIRE(f.call("POST", "/channels/messaging/b/query", R"({"data":{"members":["john","jack"]}})", user("john")).status == 201);
+        for (const char* cid : {"a", "b", "b"})
+            REQUIRE(f.call("POST", std::string("/channels/messaging/") + cid + "/message", R"({"message":{"text":"hi"}})",
+                           user("john")).status == 201);
+        CHECK(f.db->unread_for("jack").messages == 3);
+        for (const char* t : {"members_unread_insert", "members_unread_update", "members_unread_delete"})
+            f.db->exec((std::string("DROP TRIGGER ") + t).c_str());
+        f.db->exec("DROP TABLE unread_totals");
+    }
+    fixture again(tmp.path.string());
+    CHECK(again.db->unread_for("jack").messages == 3);
+    CHECK(again.db->unread_for("jack").channels == 2);
+    CHECK(again.db->unread_for("john").messages == 0);
+    REQUIRE(again.call("POST", "/channels/messaging/a/message", R"({"message":{"text":"more"}})", user("john")).status == 201);
+    CHECK(again.db->unread_for("jack").messages == 4);
+    // Reopening a database that has them leaves them as they are (no second fill).
+    again.db.reset();
+    fixture third(tmp.path.string());
+    CHECK(third.db->unread_for("jack").messages == 4);
 }
 
 TEST_CASE("a file database keeps its data across reopening, in WAL mode")
