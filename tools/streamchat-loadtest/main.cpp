@@ -607,26 +607,33 @@ bool seed(shared_state& st, const std::string& base_url, std::string& why)
     return true;
 }
 
-/// Raises the open-file limit: two sockets per user (WebSocket, REST), and the server's side in
-/// the child, which inherits the limit.
-void raise_fd_limit(int users)
+/// Raises the open-file limit to what `users` need: two sockets each (WebSocket, REST) in this
+/// process, as many in the emulator child, which inherits the limit; plus a margin for the
+/// database, its journal and temporary files. Returns false, saying why, when it cannot.
+bool raise_fd_limit(std::uint32_t users, std::string& why)
 {
-    const rlim_t needed = static_cast<rlim_t>(users) * 3 + 256;
+    const rlim_t needed = static_cast<rlim_t>(users) * 2 + 256;
     rlimit lim{};
-    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
-    if (lim.rlim_cur >= needed) return;
-    rlimit want = lim;
-    want.rlim_cur = std::max(needed, lim.rlim_cur);
-    if (want.rlim_max != RLIM_INFINITY && want.rlim_max < want.rlim_cur) want.rlim_max = want.rlim_cur; // root may
-    if (setrlimit(RLIMIT_NOFILE, &want) != 0) {
-        want.rlim_cur = lim.rlim_max;
-        want.rlim_max = lim.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &want);
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return true; // unknown: let the run find out
+    if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < needed) {
+        rlimit want = lim;
+        want.rlim_cur = needed;
+        if (want.rlim_max != RLIM_INFINITY && want.rlim_max < needed) want.rlim_max = needed; // privileged only
+        if (setrlimit(RLIMIT_NOFILE, &want) != 0) {
+            want.rlim_cur = lim.rlim_max;
+            want.rlim_max = lim.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &want);
+        }
+        getrlimit(RLIMIT_NOFILE, &lim);
     }
-    getrlimit(RLIMIT_NOFILE, &lim);
-    if (lim.rlim_cur < needed)
-        std::fprintf(stderr, "warning: open-file limit %llu is below the %llu that %d users need; connects will fail\n",
-                     static_cast<unsigned long long>(lim.rlim_cur), static_cast<unsigned long long>(needed), users);
+    if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < needed) {
+        why = std::to_string(users) + " users need " + std::to_string(needed) +
+              " open files in this process and as many in the emulator; the limit is " +
+              std::to_string(lim.rlim_cur) + " (hard " + std::to_string(lim.rlim_max) +
+              "). Raise it (ulimit -Hn as root), run fewer users, or split them with --shard K/N";
+        return false;
+    }
+    return true;
 }
 
 std::string random_run_id()
@@ -684,7 +691,10 @@ int run(options o)
     if (o.ramp_up_s < 0) o.ramp_up_s = std::max(1.0, local_users / 500.0);
     const double local_rate = o.rate / o.shard_count;
 
-    raise_fd_limit(static_cast<int>(local_users));
+    if (!raise_fd_limit(local_users, why)) {
+        std::fprintf(stderr, "streamchat-loadtest: %s\n", why.c_str());
+        return 2;
+    }
 
     // ---- the server
     lt::child_process emulator;

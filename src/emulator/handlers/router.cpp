@@ -2,6 +2,7 @@
 
 #include "emulator/handlers/handlers.hpp"
 
+#include <cstdio>
 #include <boost/json/serialize.hpp>
 
 #include <array>
@@ -152,6 +153,19 @@ std::string operation_name(std::string_view method, std::string_view path)
     return r.found ? std::string(r.found->operation) : std::string("Request");
 }
 
+namespace {
+
+/// A 500 is the emulator's bug, never the client's: said on stderr too, where a load test or a
+/// developer sees it, not only in the answer.
+api_response internal_error(std::string_view operation, const std::string& reason)
+{
+    std::fprintf(stderr, "streamchat-emulator: 500 in %.*s: %s\n", static_cast<int>(operation.size()),
+                 operation.data(), reason.c_str());
+    return error_response(-1, 500, operation, reason);
+}
+
+} // namespace
+
 api_response handle(const api_request& request, context& ctx)
 {
     std::string_view operation = "Request";
@@ -178,11 +192,11 @@ api_response handle(const api_request& request, context& ctx)
     } catch (const api_failure& f) {
         return error_response(f.code, f.status, operation, f.reason);
     } catch (const store_error& e) {
-        return error_response(-1, 500, operation, std::string("database error: ") + e.what());
+        return internal_error(operation, std::string("database error: ") + e.what());
     } catch (const std::exception& e) {
-        return error_response(-1, 500, operation, std::string("internal error: ") + e.what());
+        return internal_error(operation, std::string("internal error: ") + e.what());
     } catch (...) {
-        return error_response(-1, 500, operation, "internal error");
+        return internal_error(operation, "internal error");
     }
 }
 

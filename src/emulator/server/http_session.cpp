@@ -13,6 +13,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <cstdio>
 #include <exception>
 
 namespace streamchat::emu {
@@ -199,6 +200,7 @@ void http_session::handle_request()
     } catch (...) {
         res = error_response(-1, 500, operation, "internal error");
     }
+    if (res.status >= 500) std::fprintf(stderr, "streamchat-emulator: %d %s\n", res.status, boost::json::serialize(res.body).c_str());
     send_api(std::move(res), started, limits, keep_alive);
 }
 
