@@ -495,16 +495,18 @@ h2 { font-size: 15px; margin: 0 0 6px; font-weight: 600; }
 .badge { display: inline-block; padding: 4px 14px; border-radius: 999px; font-weight: 700; letter-spacing: .06em;
          color: #fff; font-size: 15px; }
 .badge.pass { background: var(--good); } .badge.fail { background: var(--bad); } .badge.unknown { background: var(--unknown); }
-.tables { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 18px 28px; align-items: start; }
+.tables { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 18px 28px; align-items: start; }
+/* A long figure scrolls inside its column instead of spilling over the next one. */
+.tables > div { min-width: 0; overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 caption { text-align: left; font-weight: 600; font-size: 15px; padding-bottom: 6px; }
 th, td { padding: 3px 8px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
-th[scope=row] { font-weight: 500; white-space: nowrap; }
+th[scope=row] { font-weight: 500; overflow-wrap: anywhere; }
 thead th { color: var(--muted); font-weight: 600; }
 .tables > div > table + table { margin-top: 20px; }
 tr.group th { background: var(--panel); font-weight: 600; color: var(--muted); padding-top: 6px; }
 td.num { text-align: right; white-space: nowrap; }
-td.note { color: var(--muted); }
+td.note { color: var(--muted); min-width: 9em; }
 .missing { color: var(--muted); }
 .good { color: var(--good); font-weight: 600; } .bad { color: var(--bad); font-weight: 600; }
 .unknown { color: var(--unknown); }
