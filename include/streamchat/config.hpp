@@ -12,9 +12,12 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 
 namespace streamchat {
+
+class shared_http_pool;
 
 /// How requests authenticate (`stream-auth-type`, docs/protocol.md §1.3, §1.5).
 enum class auth_type {
@@ -40,8 +43,13 @@ struct client_config {
     /// How many times one request may refresh its token and resend after code 40 (the JS client
     /// retries without bound; one is enough when the provider returns a fresh token).
     int max_token_refreshes = 1;
-    /// HTTP connection pool settings.
+    /// HTTP connection pool settings (of the client's own pool; see `http_pool`).
     http_config http{};
+    /// Connections shared with other clients of this process (`<streamchat/shared_http_pool.hpp>`):
+    /// REST calls go over them instead of over a pool of the client's own, whose settings (`http`)
+    /// and host (`base_url`, still used for the WebSocket when `ws_url` is empty) then do not
+    /// apply to REST. Use the client on the pool's executor. Default: none, the client has its own.
+    std::shared_ptr<shared_http_pool> http_pool{};
     /// Request lanes, requests in flight and per-endpoint rate budgets in front of the pool
     /// (on, Stream's 60 a minute per endpoint, by default).
     scheduler_config scheduler{};

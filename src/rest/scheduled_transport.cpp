@@ -1,7 +1,10 @@
 #include "rest/scheduled_transport.hpp"
 
+#include "rest/borrowed_transport.hpp"
 #include "rest/http_pool.hpp"
 #include "wire/url.hpp"
+
+#include <streamchat/shared_http_pool.hpp>
 
 #include <boost/asio/append.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
@@ -187,17 +190,25 @@ std::shared_ptr<transport> make_api_transport(asio::any_io_executor ex, const cl
                                               asio::ssl::context* tls, std::string& why,
                                               std::shared_ptr<scheduled_transport>* scheduler)
 {
-    auto url = parse_base_url(cfg.base_url, why);
-    if (!url) {
-        if (why.empty()) why = "base_url is invalid";
-        return nullptr;
+    std::shared_ptr<transport> net;
+    if (cfg.http_pool) {
+        // Connections shared with other clients; this client's calls only (its own shutdown).
+        net = std::make_shared<borrowed_transport>(cfg.http_pool->detail_pool());
+    } else {
+        auto url = parse_base_url(cfg.base_url, why);
+        if (!url) {
+            if (why.empty()) why = "base_url is invalid";
+            return nullptr;
+        }
+        http_config pool_cfg = cfg.http;
+        // Behind the scheduler the pool does not wait out a 429 holding a connection: the
+        // scheduler parks the endpoint instead.
+        if (cfg.scheduler.enabled) pool_cfg.retry_rate_limited = false;
+        net = std::make_shared<http_pool>(ex, std::move(*url), pool_cfg, tls);
     }
     why.clear();
-    if (!cfg.scheduler.enabled) return std::make_shared<http_pool>(ex, std::move(*url), cfg.http, tls);
-    http_config pool_cfg = cfg.http;
-    pool_cfg.retry_rate_limited = false; // the scheduler waits, without holding a connection
-    auto pool = std::make_shared<http_pool>(ex, std::move(*url), pool_cfg, tls);
-    auto s = std::make_shared<scheduled_transport>(ex, std::move(pool), cfg.scheduler, cfg.http);
+    if (!cfg.scheduler.enabled) return net;
+    auto s = std::make_shared<scheduled_transport>(ex, std::move(net), cfg.scheduler, cfg.http);
     if (scheduler) *scheduler = s;
     return s;
 }

@@ -22,6 +22,7 @@
 
 #include <streamchat/client.hpp>
 #include <streamchat/rest_client.hpp>
+#include <streamchat/shared_http_pool.hpp>
 #include <streamchat/token.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -97,6 +98,7 @@ struct options {
     int restart_down_ms = 1000, stall_ms = 2000;
     bool pin = true;
     bool quiet = false;
+    bool shared_http = false;     ///< One REST pool per thread instead of one per user.
     std::uint64_t seed = 1;
     std::uint64_t ignore_deliveries = 0; ///< Test of the ledger: this many deliveries are dropped.
     // derived
@@ -610,9 +612,9 @@ bool seed(shared_state& st, const std::string& base_url, std::string& why)
 /// Raises the open-file limit to what `users` need: two sockets each (WebSocket, REST) in this
 /// process, as many in the emulator child, which inherits the limit; plus a margin for the
 /// database, its journal and temporary files. Returns false, saying why, when it cannot.
-bool raise_fd_limit(std::uint32_t users, std::string& why)
+bool raise_fd_limit(std::uint32_t users, bool shared_http, std::string& why)
 {
-    const rlim_t needed = static_cast<rlim_t>(users) * 2 + 256;
+    const rlim_t needed = static_cast<rlim_t>(users) * (shared_http ? 1 : 2) + 256;
     rlimit lim{};
     if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return true; // unknown: let the run find out
     if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < needed) {
@@ -630,7 +632,7 @@ bool raise_fd_limit(std::uint32_t users, std::string& why)
         why = std::to_string(users) + " users need " + std::to_string(needed) +
               " open files in this process and as many in the emulator; the limit is " +
               std::to_string(lim.rlim_cur) + " (hard " + std::to_string(lim.rlim_max) +
-              "). Raise it (ulimit -Hn as root), run fewer users, or split them with --shard K/N";
+              "). Raise it (ulimit -Hn as root), run fewer users, share REST connections (--shared-http) or split the users with --shard K/N";
         return false;
     }
     return true;
@@ -691,7 +693,7 @@ int run(options o)
     if (o.ramp_up_s < 0) o.ramp_up_s = std::max(1.0, local_users / 500.0);
     const double local_rate = o.rate / o.shard_count;
 
-    if (!raise_fd_limit(local_users, why)) {
+    if (!raise_fd_limit(local_users, o.shared_http, why)) {
         std::fprintf(stderr, "streamchat-loadtest: %s\n", why.c_str());
         return 2;
     }
@@ -782,6 +784,10 @@ int run(options o)
 
     for (auto& w : workers)
         run_on(w->ioc, "creating clients", [&st, &o, &base_url, w = w.get()] {
+            std::shared_ptr<streamchat::shared_http_pool> pool;
+            if (o.shared_http)
+                pool = std::make_shared<streamchat::shared_http_pool>(
+                    w->ioc.get_executor(), base_url, streamchat::http_config{.max_connections_per_host = 32});
             for (auto* u : w->users) {
                 streamchat::client_config cfg;
                 cfg.base_url = base_url;
@@ -792,6 +798,7 @@ int run(options o)
                 cfg.watch.max_watched_channels = std::max<std::size_t>(cfg.watch.max_watched_channels, u->channels.size());
                 cfg.rss_sample_interval = std::chrono::milliseconds(0); // the tool samples once for all
                 cfg.http.max_connections_per_host = 1;                  // one user sends rarely
+                cfg.http_pool = pool;
                 u->c = std::make_unique<streamchat::client>(w->ioc.get_executor(), std::move(cfg));
                 spawn_status_loop(st, *u);
                 spawn_receive_loop(st, *u);
@@ -1043,6 +1050,7 @@ int run(options o)
     cfg["chaos"] = o.chaos;
     cfg["chaos_rate"] = o.chaos_rate;
     cfg["shard"] = o.shard;
+    cfg["shared_http"] = o.shared_http;
     cfg["run_id"] = o.run_id;
     if (!fault_notes.empty()) cfg["faults"] = fault_notes;
     r["config"] = std::move(cfg);
@@ -1228,6 +1236,9 @@ int main(int argc, char** argv)
     app.add_option("--seed", o.seed, "Random seed (senders, channels, chaos)");
     app.add_flag("!--no-pin", o.pin, "Do not pin the child emulator and the generator to different CPUs");
     app.add_flag("--quiet", o.quiet, "No progress line");
+    app.add_flag("--shared-http", o.shared_http,
+                 "REST calls of the users of a thread share one pool of 32 connections (streamchat::shared_http_pool) "
+                 "instead of a connection per user; each keeps its own WebSocket");
     // Not in --help: makes the tool drop deliveries so that a test can see them counted as lost.
     app.add_option("--test-ignore-deliveries", o.ignore_deliveries)->group("");
 
