@@ -27,17 +27,7 @@ if [[ -n $peer ]]; then
 fi
 
 cd "$here"
-# One npm ci at a time, even when several build trees run this suite at once.
-exec 9<package-lock.json
-flock -w 240 9 || fail "timed out waiting for another npm ci to finish"
-want=$(sha256sum package-lock.json | cut -d' ' -f1)
-stamp=node_modules/.conformance-lock.sha256
-if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
-  echo "conformance: npm ci (node $(node --version), npm $(npm --version))"
-  npm ci --no-audit --no-fund --ignore-scripts || fail "npm ci failed (is the npm registry reachable?)"
-  echo "$want" > "$stamp"
-fi
-flock -u 9
+bash "$here/npm-ci.sh" conformance
 
 mkdir -p "$log_dir"
 export STREAMCHAT_EMULATOR=$emulator

@@ -245,6 +245,34 @@ int member_position(const channel_info& ch, std::uint32_t user)
     return -1;
 }
 
+/// Where a message `u` holds stands in the ledger: its slot and `u`'s bit there. Null for a message
+/// that is not ours, not of `cid`, or of a channel `u` is not a member of.
+struct ledger_hit {
+    ledger_slot* slot = nullptr;
+    std::uint64_t seq = 0;
+    std::uint64_t bit = 0;
+};
+
+ledger_hit find_in_ledger(shared_state& st, const user_slot& u, std::string_view text, std::string_view cid)
+{
+    const auto seq = seq_of(text);
+    if (!seq || *seq >= st.ledger_capacity || !st.ledger[*seq].filled.load(std::memory_order_acquire)) return {};
+    auto& slot = st.ledger[*seq];
+    const auto& ch = st.channels[slot.channel];
+    const int pos = member_position(ch, u.index);
+    if (pos < 0 || cid != ch.cid) return {};
+    return {&slot, *seq, std::uint64_t{1} << pos};
+}
+
+/// A delivery that recovery brought (see on_delivery): counted, timed apart from live ones.
+void count_recovered(shared_state& st, user_slot& u, const ledger_slot& slot, std::int64_t now)
+{
+    st.deliveries.fetch_add(1, std::memory_order_relaxed);
+    ++u.w->at(st.second_of(now)).delivered;
+    ++u.w->recovered_count;
+    u.w->recovered.record(std::chrono::nanoseconds(std::max<std::int64_t>(0, now - slot.sent_ns)));
+}
+
 /// One message.new seen by `u` (live, or from a recovery's catch-up).
 void on_delivery(shared_state& st, user_slot& u, const streamchat::message& m, std::int64_t now)
 {
@@ -252,65 +280,47 @@ void on_delivery(shared_state& st, user_slot& u, const streamchat::message& m, s
         st.late.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    const auto seq = seq_of(m.text);
-    if (!seq || *seq >= st.ledger_capacity || !st.ledger[*seq].filled.load(std::memory_order_acquire)) {
+    const auto hit = find_in_ledger(st, u, m.text, m.cid);
+    if (!hit.slot) {
         st.foreign.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    auto& slot = st.ledger[*seq];
-    const auto& ch = st.channels[slot.channel];
-    const int pos = member_position(ch, u.index);
-    if (pos < 0 || m.cid != ch.cid) {
-        st.foreign.fetch_add(1, std::memory_order_relaxed);
-        return;
-    }
-    if (st.o.ignore_deliveries > 0 && st.ignore(*seq, u.index)) return;
-    const std::uint64_t bit = std::uint64_t{1} << pos;
-    if (slot.delivered.fetch_or(bit, std::memory_order_acq_rel) & bit) {
+    if (st.o.ignore_deliveries > 0 && st.ignore(hit.seq, u.index)) return;
+    auto& slot = *hit.slot;
+    if (slot.delivered.fetch_or(hit.bit, std::memory_order_acq_rel) & hit.bit) {
         st.duplicates.fetch_add(1, std::memory_order_relaxed);
         return;
     }
-    const auto latency = std::chrono::nanoseconds(std::max<std::int64_t>(0, now - slot.sent_ns));
-    auto& w = *u.w;
-    st.deliveries.fetch_add(1, std::memory_order_relaxed);
-    ++w.at(st.second_of(now)).delivered;
     // Sent before this member's connection last went down, delivered after: recovery brought it.
     if (u.down_ns >= 0 && slot.sent_ns <= u.down_ns) {
-        ++w.recovered_count;
-        w.recovered.record(latency);
+        count_recovered(st, u, slot, now);
         return;
     }
+    const auto latency = std::chrono::nanoseconds(std::max<std::int64_t>(0, now - slot.sent_ns));
+    st.deliveries.fetch_add(1, std::memory_order_relaxed);
+    ++u.w->at(st.second_of(now)).delivered;
     st.latency_sum_ns.fetch_add(static_cast<std::uint64_t>(latency.count()), std::memory_order_relaxed);
-    w.live.record(latency);
-    w.at(st.second_of(slot.sent_ns)).latency.record(latency);
+    u.w->live.record(latency);
+    u.w->at(st.second_of(slot.sent_ns)).latency.record(latency);
 }
 
 /// Marks the messages `u`'s store holds for its channels as delivered: a recovery that re-queried
 /// a channel (or re-watched it with no /sync possible) brings them as state, not as events.
-/// `now` >= 0 records their latency as recovered; returns how many were new.
+/// `now` >= 0 records them as recovered deliveries; returns how many were new.
 std::uint64_t absorb_store(shared_state& st, user_slot& u, std::int64_t now)
 {
     std::uint64_t found = 0;
     if (!u.c) return 0;
     for (auto ci : u.channels) {
-        const auto* state = u.c->channels().state(st.channels[ci].cid);
+        const auto& cid = st.channels[ci].cid;
+        const auto* state = u.c->channels().state(cid);
         if (!state) continue;
-        const int pos = member_position(st.channels[ci], u.index);
-        if (pos < 0) continue;
-        const std::uint64_t bit = std::uint64_t{1} << pos;
         for (const auto& m : state->messages) {
-            const auto seq = seq_of(m.text);
-            if (!seq || *seq >= st.ledger_capacity || !st.ledger[*seq].filled.load(std::memory_order_acquire)) continue;
-            auto& slot = st.ledger[*seq];
-            if (slot.channel != ci || (st.o.ignore_deliveries > 0 && st.ignored_before(*seq, u.index))) continue;
-            if (slot.delivered.fetch_or(bit, std::memory_order_acq_rel) & bit) continue;
+            const auto hit = find_in_ledger(st, u, m.text, cid);
+            if (!hit.slot || (st.o.ignore_deliveries > 0 && st.ignored_before(hit.seq, u.index))) continue;
+            if (hit.slot->delivered.fetch_or(hit.bit, std::memory_order_acq_rel) & hit.bit) continue;
             ++found;
-            if (now >= 0) {
-                st.deliveries.fetch_add(1, std::memory_order_relaxed);
-                ++u.w->at(st.second_of(now)).delivered;
-                ++u.w->recovered_count;
-                u.w->recovered.record(std::chrono::nanoseconds(std::max<std::int64_t>(0, now - slot.sent_ns)));
-            }
+            if (now >= 0) count_recovered(st, u, *hit.slot, now);
         }
     }
     return found;
@@ -460,22 +470,38 @@ void spawn_sender(shared_state& st, worker& w, double rate)
             std::uint64_t issued = 0;
             // Sends in flight beyond this mean the server is behind; more would only queue.
             const auto max_outstanding = static_cast<std::int64_t>(std::max(1000.0, rate * 5));
+            const auto eligible = [](const user_slot* u) {
+                return u->is_connected && u->ready_ns.load(std::memory_order_relaxed) > 0;
+            };
+            // Who may send, rebuilt every 100 ms and whenever the pick has gone down meanwhile,
+            // not at every 5 ms tick: a scan of every user is the sender's whole cost otherwise.
             std::vector<user_slot*> ready;
+            auto rebuilt = clock_type::time_point{};
+            const auto rebuild = [&] {
+                ready.clear();
+                for (auto* u : w.users)
+                    if (eligible(u)) ready.push_back(u);
+                rebuilt = clock_type::now();
+            };
             while (st.sending.load(std::memory_order_acquire)) {
                 tick.expires_after(5ms);
                 (void)co_await tick.async_wait(tuple_token);
                 const double elapsed = std::chrono::duration<double>(clock_type::now() - start).count();
                 const auto target = static_cast<std::uint64_t>(elapsed * rate);
                 if (target <= issued) continue;
-                ready.clear();
-                for (auto* u : w.users)
-                    if (u->is_connected && u->ready_ns.load(std::memory_order_relaxed) > 0) ready.push_back(u);
+                if (clock_type::now() - rebuilt >= 100ms) rebuild();
                 for (; issued < target; ++issued) {
-                    if (ready.empty() || st.outstanding.load(std::memory_order_relaxed) >= max_outstanding) {
+                    user_slot* u = nullptr;
+                    if (!ready.empty()) u = ready[std::uniform_int_distribution<std::size_t>(0, ready.size() - 1)(w.rng)];
+                    if (u && !eligible(u)) {
+                        rebuild();
+                        u = ready.empty() ? nullptr
+                                          : ready[std::uniform_int_distribution<std::size_t>(0, ready.size() - 1)(w.rng)];
+                    }
+                    if (!u || st.outstanding.load(std::memory_order_relaxed) >= max_outstanding) {
                         st.skipped.fetch_add(1, std::memory_order_relaxed);
                         continue;
                     }
-                    auto* u = ready[std::uniform_int_distribution<std::size_t>(0, ready.size() - 1)(w.rng)];
                     spawn_send(st, *u);
                 }
             }
@@ -845,8 +871,10 @@ int run(options o)
             const auto target = std::min<std::size_t>(local_users, static_cast<std::size_t>(elapsed_ms * per_ms) + 1);
             for (auto& w : workers)
                 asio::post(w->ioc, [&st, w = w.get(), from = started, to = target] {
-                    for (auto* u : w->users)
-                        if (u->index >= from && u->index < to) spawn_connect(st, *u);
+                    // A worker's users are in index order (dealt round-robin).
+                    auto it = std::lower_bound(w->users.begin(), w->users.end(), from,
+                                               [](const user_slot* u, std::size_t i) { return u->index < i; });
+                    for (; it != w->users.end() && (*it)->index < to; ++it) spawn_connect(st, **it);
                 });
             started = target;
             if (clock_type::now() >= next_tick) {
@@ -1107,22 +1135,19 @@ int run(options o)
     json::array timeline;
     const auto load_second = st.second_of(load_start_ns);
     for (std::size_t s = 0; s < std::max(samples.size(), seconds.size()); ++s) {
-        json::object e;
-        e["t_s"] = s + 1;
-        const second_stats empty{};
-        const auto& sec = s < seconds.size() ? seconds[s] : empty;
-        e["sent"] = sec.sent;
-        e["delivered"] = sec.delivered;
-        e["reconnects"] = sec.reconnects;
-        e["errors"] = sec.errors;
-        e["connected"] = s < samples.size() ? samples[s].connected : (samples.empty() ? 0 : samples.back().connected);
-        e["rss_mb"] = s < samples.size() ? samples[s].rss_mb : 0.0;
+        lt::timeline_second t;
+        if (s < seconds.size()) {
+            t.sent = seconds[s].sent;
+            t.delivered = seconds[s].delivered;
+            t.reconnects = seconds[s].reconnects;
+            t.errors = seconds[s].errors;
+            t.latency = std::move(seconds[s].latency);
+        }
+        t.connected = static_cast<std::uint64_t>(s < samples.size() ? samples[s].connected
+                                                 : (samples.empty() ? 0 : samples.back().connected));
+        t.rss_mb = s < samples.size() ? samples[s].rss_mb : 0.0;
+        auto e = lt::timeline_json(static_cast<std::int64_t>(s + 1), t);
         e["load"] = s >= load_second;
-        e["p50_ms"] = static_cast<double>(sec.latency.percentile(50).count()) / 1e6;
-        e["p95_ms"] = static_cast<double>(sec.latency.percentile(95).count()) / 1e6;
-        e["p99_ms"] = static_cast<double>(sec.latency.percentile(99).count()) / 1e6;
-        e["max_ms"] = static_cast<double>(sec.latency.max().count()) / 1e6;
-        e["latency_buckets"] = lt::histogram_json(sec.latency).at("buckets");
         timeline.push_back(std::move(e));
     }
     r["timeline"] = std::move(timeline);

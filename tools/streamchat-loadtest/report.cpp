@@ -70,6 +70,24 @@ json::object percentiles_ms(const latency_histogram& h)
     return o;
 }
 
+json::object timeline_json(std::int64_t t_s, const timeline_second& s)
+{
+    json::object e;
+    e["t_s"] = t_s;
+    e["sent"] = s.sent;
+    e["delivered"] = s.delivered;
+    e["connected"] = s.connected;
+    e["reconnects"] = s.reconnects;
+    e["errors"] = s.errors;
+    e["rss_mb"] = s.rss_mb;
+    e["p50_ms"] = ms(s.latency.percentile(50));
+    e["p95_ms"] = ms(s.latency.percentile(95));
+    e["p99_ms"] = ms(s.latency.percentile(99));
+    e["max_ms"] = ms(s.latency.max());
+    e["latency_buckets"] = histogram_json(s.latency).at("buckets");
+    return e;
+}
+
 double number_of(const json::object& o, std::string_view key, double fallback)
 {
     const auto* v = o.if_contains(key);
@@ -98,11 +116,7 @@ std::optional<json::object> merge_reports(const std::vector<json::object>& repor
     latency_histogram latency, recovered, connect;
     double duration = 0, max_latency_ns = 0, rss_clients_bytes = 0, clients = 0;
     std::map<std::string, double> errors_by_kind;
-    struct second {
-        double sent = 0, delivered = 0, connected = 0, reconnects = 0, errors = 0, rss_mb = 0;
-        latency_histogram h;
-    };
-    std::map<std::int64_t, second> timeline;
+    std::map<std::int64_t, timeline_second> timeline;
     for (std::size_t i = 0; i < reports.size(); ++i) {
         const auto& r = reports[i];
         if (!r.contains("users") || !r.contains("latency_histogram")) {
@@ -131,16 +145,17 @@ std::optional<json::object> merge_reports(const std::vector<json::object>& repor
                 if (!entry.is_object()) continue;
                 const auto& e = entry.get_object();
                 auto& s = timeline[static_cast<std::int64_t>(number_of(e, "t_s"))];
-                s.sent += number_of(e, "sent");
-                s.delivered += number_of(e, "delivered");
-                s.connected += number_of(e, "connected");
-                s.reconnects += number_of(e, "reconnects");
-                s.errors += number_of(e, "errors");
+                const auto count = [&](std::string_view key) { return static_cast<std::uint64_t>(number_of(e, key)); };
+                s.sent += count("sent");
+                s.delivered += count("delivered");
+                s.connected += count("connected");
+                s.reconnects += count("reconnects");
+                s.errors += count("errors");
                 s.rss_mb += number_of(e, "rss_mb");
                 if (const auto* b = e.if_contains("latency_buckets"); b) {
                     json::object wrapped;
                     wrapped["buckets"] = *b;
-                    add_histogram_json(wrapped, s.h);
+                    add_histogram_json(wrapped, s.latency);
                 }
             }
         }
@@ -163,22 +178,7 @@ std::optional<json::object> merge_reports(const std::vector<json::object>& repor
     for (auto& [k, v] : errors_by_kind) kinds[k] = v;
     out["errors_by_kind"] = std::move(kinds);
     json::array tl;
-    for (auto& [t, s] : timeline) {
-        json::object e;
-        e["t_s"] = t;
-        e["sent"] = s.sent;
-        e["delivered"] = s.delivered;
-        e["connected"] = s.connected;
-        e["reconnects"] = s.reconnects;
-        e["errors"] = s.errors;
-        e["rss_mb"] = s.rss_mb;
-        e["p50_ms"] = ms(s.h.percentile(50));
-        e["p95_ms"] = ms(s.h.percentile(95));
-        e["p99_ms"] = ms(s.h.percentile(99));
-        e["max_ms"] = ms(s.h.max());
-        e["latency_buckets"] = histogram_json(s.h).at("buckets");
-        tl.push_back(std::move(e));
-    }
+    for (auto& [t, s] : timeline) tl.push_back(timeline_json(t, s));
     out["timeline"] = std::move(tl);
     return out;
 }

@@ -25,6 +25,17 @@ bool add_histogram_json(const boost::json::value& v, latency_histogram& into);
 /// {"p50","p95","p99","max","mean"} in milliseconds.
 boost::json::object percentiles_ms(const latency_histogram& h);
 
+/// One second of a run's timeline: counts in that second, the generator's state at its end, and
+/// the latencies of the messages sent in it.
+struct timeline_second {
+    std::uint64_t sent = 0, delivered = 0, connected = 0, reconnects = 0, errors = 0;
+    double rss_mb = 0;
+    latency_histogram latency{};
+};
+
+/// The report's entry for second `t_s` (its percentiles, and its buckets for an exact merge).
+boost::json::object timeline_json(std::int64_t t_s, const timeline_second& s);
+
 /// A number of the report (int, uint or double); `fallback` when missing or not a number.
 double number_of(const boost::json::object& o, std::string_view key, double fallback = 0);
 
